@@ -1,0 +1,1 @@
+"""The domain of iscflow: pure rules, no I/O, time passed in as an argument."""

@@ -1,0 +1,438 @@
+"""The key-issue aggregate: its states, commands, events and transition table (DESIGN §3).
+
+Every method is pure: the current time is an argument and nothing is read from a clock.
+`Issue.handle(command, actor, now)` checks the actor's right and the transition, and returns
+the new issue together with the one event that records the step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
+from domain.ladder import DEFAULT_LADDER, Ladder
+from domain.roles import Actor, Role
+
+
+class IssueState(StrEnum):
+    OPEN = "open"
+    ESCALATION_REQUESTED = "escalation_requested"
+    ESCALATED = "escalated"
+    DECIDED = "decided"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+TERMINAL_STATES = frozenset({IssueState.CLOSED, IssueState.WITHDRAWN})
+
+
+class DecisionOutcome(StrEnum):
+    RESOLVED = "resolved"
+    REFERRED_BACK = "referred_back"
+    ESCALATED_FURTHER = "escalated_further"
+    DEFERRED = "deferred"
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RaiseIssue(_Command):
+    kind: Literal["raise_issue"] = "raise_issue"
+    issue_id: Code
+    title: Title
+    description: Text
+    theme: Code
+    sector: Code
+
+
+class AddComment(_Command):
+    kind: Literal["add_comment"] = "add_comment"
+    body: Text
+
+
+class ResolveIssue(_Command):
+    kind: Literal["resolve"] = "resolve"
+    resolution: Text
+
+
+class RequestEscalation(_Command):
+    kind: Literal["request_escalation"] = "request_escalation"
+    reason: Text
+
+
+class ApproveEscalation(_Command):
+    kind: Literal["approve_escalation"] = "approve_escalation"
+    note: Text | None = None
+
+
+class ReturnEscalation(_Command):
+    kind: Literal["return_escalation"] = "return_escalation"
+    reason: Text
+    new_deadline: datetime | None = None
+
+
+class RecordDecision(_Command):
+    kind: Literal["record_decision"] = "record_decision"
+    outcome: DecisionOutcome
+    text: Text
+    new_deadline: datetime | None = None
+
+
+class CloseIssue(_Command):
+    kind: Literal["close"] = "close"
+    note: Text | None = None
+
+
+class WithdrawIssue(_Command):
+    kind: Literal["withdraw"] = "withdraw"
+    reason: Text
+
+
+IssueCommand = (
+    RaiseIssue
+    | AddComment
+    | ResolveIssue
+    | RequestEscalation
+    | ApproveEscalation
+    | ReturnEscalation
+    | RecordDecision
+    | CloseIssue
+    | WithdrawIssue
+)
+
+
+# The transition table: for each command, the states it may be taken from.
+ALLOWED_FROM: dict[str, frozenset[IssueState]] = {
+    "add_comment": frozenset(
+        {
+            IssueState.OPEN,
+            IssueState.ESCALATION_REQUESTED,
+            IssueState.ESCALATED,
+            IssueState.DECIDED,
+            IssueState.RESOLVED,
+        }
+    ),
+    "resolve": frozenset({IssueState.OPEN}),
+    "request_escalation": frozenset({IssueState.OPEN}),
+    "approve_escalation": frozenset({IssueState.ESCALATION_REQUESTED}),
+    "return_escalation": frozenset({IssueState.ESCALATION_REQUESTED}),
+    "record_decision": frozenset({IssueState.ESCALATED}),
+    "close": frozenset({IssueState.DECIDED, IssueState.RESOLVED}),
+    "withdraw": frozenset({IssueState.OPEN}),
+}
+
+# Event names, one per command (a decision's name depends on its outcome).
+EVENT_NAMES: dict[str, str] = {
+    "raise_issue": "IssueRaised",
+    "add_comment": "CommentAdded",
+    "resolve": "IssueResolved",
+    "request_escalation": "EscalationRequested",
+    "approve_escalation": "EscalationApproved",
+    "return_escalation": "EscalationReturned",
+    "record_decision": "DecisionRecorded",
+    "close": "IssueClosed",
+    "withdraw": "IssueWithdrawn",
+}
+
+
+class IssuePolicy(BaseModel):
+    """Configurable durations that shape an issue's life."""
+
+    model_config = ConfigDict(frozen=True)
+
+    discussion_days: int = Field(default=10, ge=1, le=365)
+
+    def discussion_deadline(self, now: datetime) -> datetime:
+        return now + timedelta(days=self.discussion_days)
+
+
+class IssueEvent(BaseModel):
+    """One recorded step of an issue: what happened, who did it, when, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issue_id: str
+    sequence: int
+    name: str
+    actor_id: str
+    actor_role: Role
+    at: datetime
+    from_state: IssueState | None
+    to_state: IssueState
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def stream(self) -> str:
+        return f"issue-{self.issue_id}"
+
+    @property
+    def key(self) -> str:
+        """Idempotency key of the event: unique per stream and sequence."""
+        return f"{self.stream}#{self.sequence}"
+
+
+class Issue(BaseModel):
+    """The state of one key issue. Immutable: every command returns a new value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    description: str
+    theme: str
+    sector: str
+    author_id: str
+    state: IssueState
+    level: int = 0
+    requested_level: int | None = None
+    discussion_deadline: datetime | None = None
+    resolution: str | None = None
+    decision: str | None = None
+    decision_outcome: DecisionOutcome | None = None
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    ladder: Ladder = DEFAULT_LADDER
+    policy: IssuePolicy = IssuePolicy()
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    # -- creation -------------------------------------------------------------------------
+
+    @staticmethod
+    def check_raise(command: RaiseIssue, actor: Actor) -> None:
+        if not actor.is_focal_point_of(command.theme):
+            raise PermissionDenied(
+                f"only a focal point of theme '{command.theme}' may raise an issue in it"
+            )
+
+    @classmethod
+    def raise_issue(
+        cls,
+        command: RaiseIssue,
+        actor: Actor,
+        now: datetime,
+        *,
+        ladder: Ladder = DEFAULT_LADDER,
+        policy: IssuePolicy | None = None,
+    ) -> tuple[Issue, IssueEvent]:
+        cls.check_raise(command, actor)
+        policy = policy or IssuePolicy()
+        issue = cls(
+            id=command.issue_id,
+            title=command.title,
+            description=command.description,
+            theme=command.theme,
+            sector=command.sector,
+            author_id=actor.id,
+            state=IssueState.OPEN,
+            discussion_deadline=policy.discussion_deadline(now),
+            created_at=now,
+            updated_at=now,
+            ladder=ladder,
+            policy=policy,
+        )
+        event = IssueEvent(
+            issue_id=issue.id,
+            sequence=1,
+            name=EVENT_NAMES["raise_issue"],
+            actor_id=actor.id,
+            actor_role=actor.role,
+            at=now,
+            from_state=None,
+            to_state=IssueState.OPEN,
+            data={
+                "title": issue.title,
+                "theme": issue.theme,
+                "sector": issue.sector,
+                "discussion_deadline": _iso(issue.discussion_deadline),
+            },
+        )
+        return issue, event
+
+    # -- rules ------------------------------------------------------------------------------
+
+    def check(self, command: IssueCommand, actor: Actor, now: datetime | None = None) -> None:
+        """Raise PermissionDenied, IllegalTransition or InvalidCommand if `command` may not run."""
+        if isinstance(command, RaiseIssue):
+            # A repeated creation of the same issue is answered with the issue as it is.
+            return
+        self._authorise(command, actor)
+        allowed = ALLOWED_FROM[command.kind]
+        if self.state not in allowed:
+            raise IllegalTransition(
+                action=command.kind,
+                state=self.state.value,
+                allowed_states=sorted(s.value for s in allowed),
+            )
+        self._validate(command, now)
+
+    def _authorise(self, command: IssueCommand, actor: Actor) -> None:
+        role = actor.role
+        theme_fp = actor.is_focal_point_of(self.theme)
+        match command:
+            case AddComment():
+                if not (theme_fp or role in {Role.CHAIR, Role.SECRETARIAT, Role.EXECUTIVE}):
+                    raise PermissionDenied(
+                        "only the theme's focal points, the chair, the secretariat or the "
+                        "executive may comment on this issue"
+                    )
+            case ResolveIssue():
+                if not theme_fp:
+                    raise PermissionDenied("only a focal point of the theme may resolve the issue")
+            case RequestEscalation():
+                if not (theme_fp or role is Role.SYSTEM):
+                    raise PermissionDenied(
+                        "only a focal point of the theme may request escalation"
+                    )
+            case ApproveEscalation() | ReturnEscalation():
+                rung = self.ladder.next_level(self.level) if self.requested_level is None else (
+                    self.ladder.level(self.requested_level)
+                )
+                roles = rung.approver_roles if rung else ()
+                if role not in roles:
+                    who = " or ".join(r.value for r in roles) or "nobody"
+                    raise PermissionDenied(
+                        f"only the {who} may approve or return an escalation to this level"
+                    )
+            case RecordDecision():
+                roles = self.ladder.level(self.level).decider_roles if self.level else (
+                    self.ladder.level(1).decider_roles
+                )
+                if role not in roles:
+                    who = " or ".join(r.value for r in roles)
+                    raise PermissionDenied(f"only the {who} may record a decision at this level")
+            case CloseIssue():
+                if not (role in {Role.CHAIR, Role.SECRETARIAT} or theme_fp):
+                    raise PermissionDenied(
+                        "only the chair, the secretariat or a focal point of the theme may close"
+                    )
+            case WithdrawIssue():
+                if actor.id != self.author_id:
+                    raise PermissionDenied("only the author may withdraw the issue")
+            case RaiseIssue():
+                pass
+
+    def _validate(self, command: IssueCommand, now: datetime | None) -> None:
+        if isinstance(command, RecordDecision):
+            if (
+                command.outcome is DecisionOutcome.ESCALATED_FURTHER
+                and self.ladder.next_level(self.level) is None
+            ):
+                raise InvalidCommand(
+                    "the issue is already at the top of the escalation ladder", field="outcome"
+                )
+        deadline = getattr(command, "new_deadline", None)
+        if deadline is not None and now is not None and deadline <= now:
+            raise InvalidCommand("the new deadline must be in the future", field="new_deadline")
+
+    # -- transitions --------------------------------------------------------------------------
+
+    def handle(
+        self, command: IssueCommand, actor: Actor, now: datetime
+    ) -> tuple[Issue, IssueEvent]:
+        """Apply `command`; return the new issue and the event recording the step."""
+        self.check(command, actor, now)
+        changes, data = self._changes(command, now)
+        new = self.model_copy(update={**changes, "version": self.version + 1, "updated_at": now})
+        event = IssueEvent(
+            issue_id=self.id,
+            sequence=new.version,
+            name=EVENT_NAMES[command.kind],
+            actor_id=actor.id,
+            actor_role=actor.role,
+            at=now,
+            from_state=self.state,
+            to_state=new.state,
+            data=data,
+        )
+        return new, event
+
+    def _changes(
+        self, command: IssueCommand, now: datetime
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        match command:
+            case AddComment(body=body):
+                return {}, {"body": body}
+            case ResolveIssue(resolution=text):
+                return {"state": IssueState.RESOLVED, "resolution": text}, {"resolution": text}
+            case RequestEscalation(reason=reason):
+                target = self.level + 1
+                return (
+                    {"state": IssueState.ESCALATION_REQUESTED, "requested_level": target},
+                    {"reason": reason, "level": target},
+                )
+            case ApproveEscalation(note=note):
+                target = self.requested_level or self.level + 1
+                return (
+                    {"state": IssueState.ESCALATED, "level": target, "requested_level": None},
+                    {"note": note, "level": target},
+                )
+            case ReturnEscalation(reason=reason, new_deadline=deadline):
+                deadline = deadline or self.policy.discussion_deadline(now)
+                return (
+                    {
+                        "state": IssueState.OPEN,
+                        "level": 0,
+                        "requested_level": None,
+                        "discussion_deadline": deadline,
+                    },
+                    {"reason": reason, "discussion_deadline": _iso(deadline)},
+                )
+            case RecordDecision():
+                return self._decision_changes(command, now)
+            case CloseIssue(note=note):
+                return {"state": IssueState.CLOSED}, {"note": note}
+            case WithdrawIssue(reason=reason):
+                return {"state": IssueState.WITHDRAWN}, {"reason": reason}
+            case RaiseIssue():
+                raise IllegalTransition(
+                    action="raise_issue", state=self.state.value, allowed_states=[]
+                )
+
+    def _decision_changes(
+        self, command: RecordDecision, now: datetime
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        data: dict[str, Any] = {"outcome": command.outcome.value, "text": command.text}
+        base: dict[str, Any] = {"decision": command.text, "decision_outcome": command.outcome}
+        match command.outcome:
+            case DecisionOutcome.RESOLVED:
+                return {**base, "state": IssueState.DECIDED}, data
+            case DecisionOutcome.REFERRED_BACK:
+                deadline = command.new_deadline or self.policy.discussion_deadline(now)
+                data["discussion_deadline"] = _iso(deadline)
+                return (
+                    {
+                        **base,
+                        "state": IssueState.OPEN,
+                        "level": 0,
+                        "discussion_deadline": deadline,
+                    },
+                    data,
+                )
+            case DecisionOutcome.ESCALATED_FURTHER:
+                target = self.level + 1
+                data["level"] = target
+                return (
+                    {**base, "state": IssueState.ESCALATION_REQUESTED, "requested_level": target},
+                    data,
+                )
+            case DecisionOutcome.DEFERRED:
+                return base, data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

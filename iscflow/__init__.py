@@ -1,0 +1,1 @@
+"""iscflow: composition root, settings and command-line interface."""

@@ -1,0 +1,165 @@
+"""Sending issue commands to their workflows, and turning refusals into clear errors.
+
+Used by the API, the CLI's demo loader, the tests and the benchmarks: the only place that
+knows how a command becomes a Temporal Update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.issues import (
+    AddComment,
+    ApproveEscalation,
+    CloseIssue,
+    Issue,
+    IssueCommand,
+    IssuePolicy,
+    RaiseIssue,
+    RecordDecision,
+    RequestEscalation,
+    ResolveIssue,
+    ReturnEscalation,
+    WithdrawIssue,
+)
+from domain.ladder import Ladder
+from domain.roles import Actor
+from workflows.issue import IssueRequest, IssueWorkflow, IssueWorkflowInput, issue_workflow_id
+
+STATUS_BY_TYPE = {
+    "IllegalTransition": 409,
+    "PermissionDenied": 403,
+    "InvalidCommand": 422,
+    "NotFound": 404,
+}
+
+UPDATES: dict[type[IssueCommand], Any] = {
+    AddComment: IssueWorkflow.add_comment,
+    ResolveIssue: IssueWorkflow.resolve,
+    RequestEscalation: IssueWorkflow.request_escalation,
+    ApproveEscalation: IssueWorkflow.approve_escalation,
+    ReturnEscalation: IssueWorkflow.return_escalation,
+    RecordDecision: IssueWorkflow.record_decision,
+    CloseIssue: IssueWorkflow.close,
+    WithdrawIssue: IssueWorkflow.withdraw,
+}
+
+
+class CommandRejected(Exception):
+    """A command the system refused, with the HTTP status and details a caller can act on."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class IssueCommands:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str,
+        ladder: Ladder,
+        policy: IssuePolicy,
+        timeout: float = 30.0,
+    ) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._input = IssueWorkflowInput(ladder=ladder, policy=policy)
+        self._timeout = timeout
+
+    async def raise_issue(self, actor: Actor, command: RaiseIssue) -> Issue:
+        """Start the issue's workflow and raise it; a repeat returns the same issue."""
+        workflow_id = issue_workflow_id(command.issue_id)
+        start = WithStartWorkflowOperation(
+            IssueWorkflow.run,
+            self._input,
+            id=workflow_id,
+            task_queue=self._task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # A finished issue is never started again under the same id.
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        request = IssueRequest[RaiseIssue](actor=actor, command=command)
+        try:
+            result: Issue = await self._bounded(
+                self._client.execute_update_with_start_workflow(
+                    IssueWorkflow.raise_issue, request, start_workflow_operation=start
+                )
+            )
+            return result
+        except WorkflowUpdateFailedError as error:
+            raise _rejection(error) from None
+        except WorkflowAlreadyStartedError:
+            # Only a finished issue gets here (a running one is reused): answer with it.
+            return await self._final_state(command.issue_id)
+
+    async def send(self, issue_id: str, actor: Actor, command: IssueCommand) -> Issue:
+        """Deliver one command to the issue's workflow and return the persisted issue."""
+        handle = self._client.get_workflow_handle(issue_workflow_id(issue_id))
+        update = UPDATES[type(command)]
+        request = IssueRequest[type(command)](actor=actor, command=command)  # type: ignore[valid-type]
+        try:
+            result: Issue = await self._bounded(handle.execute_update(update, request))
+            return result
+        except WorkflowUpdateFailedError as error:
+            raise _rejection(error) from None
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                if "completed" in error.message or "closed" in error.message:
+                    final = await self._final_state(issue_id)
+                    raise CommandRejected(
+                        409,
+                        "illegal_transition",
+                        f"the issue is {final.state.value} and takes no more commands",
+                        current_state=final.state.value,
+                        allowed_states=[],
+                    ) from None
+                raise CommandRejected(404, "not_found", "no such issue") from None
+            raise
+
+    async def current(self, issue_id: str) -> Issue | None:
+        handle = self._client.get_workflow_handle(issue_workflow_id(issue_id))
+        result: Issue | None = await handle.query(IssueWorkflow.current)
+        return result
+
+    async def _final_state(self, issue_id: str) -> Issue:
+        handle = self._client.get_workflow_handle_for(
+            IssueWorkflow.run, issue_workflow_id(issue_id)
+        )
+        return await handle.result()
+
+    async def _bounded(self, awaitable: Any) -> Any:
+        try:
+            return await asyncio.wait_for(awaitable, self._timeout)
+        except TimeoutError:
+            raise CommandRejected(
+                503,
+                "unavailable",
+                "no worker answered in time; the command may still be applied, "
+                "check the issue before sending it again",
+            ) from None
+
+
+def _rejection(error: WorkflowUpdateFailedError) -> CommandRejected:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type in STATUS_BY_TYPE:
+        details: dict[str, Any] = dict(cause.details[0]) if cause.details else {}
+        code = str(details.pop("code", cause.type))
+        message = str(details.pop("message", cause.message))
+        return CommandRejected(STATUS_BY_TYPE[cause.type], code, message, **details)
+    message = str(cause.message if isinstance(cause, ApplicationError) else error)
+    return CommandRejected(500, "command_failed", message)

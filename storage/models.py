@@ -1,0 +1,144 @@
+"""SQLModel tables of the read model, the audit trail and the outbox.
+
+The workflows are the single writers of issue state; these tables are what they persist
+through activities, and what the API reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    return Field(
+        default=None if nullable else ...,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+class SectorRow(SQLModel, table=True):
+    __tablename__ = "sector"
+
+    code: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=200)
+    bureau: str = Field(max_length=16)
+
+
+class ThemeRow(SQLModel, table=True):
+    __tablename__ = "theme"
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    active: bool = True
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320, unique=True)
+    role: str = Field(max_length=32)
+    sector_code: str | None = Field(default=None, foreign_key="sector.code", max_length=16)
+    language: str = Field(default="en", max_length=8)
+    active: bool = True
+    created_at: datetime = _ts()
+
+
+class ApiTokenRow(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=64)
+    # SHA-256 of the token: tokens are long random strings, so a fast hash is enough.
+    token_hash: str = Field(unique=True, max_length=64)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = _ts()
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class ThemeMembershipRow(SQLModel, table=True):
+    __tablename__ = "theme_membership"
+
+    theme_code: str = Field(foreign_key="theme.code", primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="app_user.id", primary_key=True, max_length=64)
+    sector_code: str = Field(foreign_key="sector.code", max_length=16)
+
+
+class IssueRow(SQLModel, table=True):
+    __tablename__ = "issue"
+    __table_args__ = (Index("ix_issue_theme_state", "theme_code", "state"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    title: str = Field(max_length=200)
+    description: str
+    theme_code: str = Field(foreign_key="theme.code", max_length=64)
+    sector_code: str = Field(foreign_key="sector.code", max_length=16)
+    author_id: str = Field(foreign_key="app_user.id", index=True, max_length=64)
+    state: str = Field(index=True, max_length=32)
+    level: int = 0
+    requested_level: int | None = None
+    discussion_deadline: datetime | None = _ts(nullable=True)
+    resolution: str | None = None
+    decision: str | None = None
+    decision_outcome: str | None = Field(default=None, max_length=32)
+    version: int
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts(index=True)
+
+
+class CommentRow(SQLModel, table=True):
+    __tablename__ = "comment"
+
+    id: str = Field(primary_key=True, max_length=100)
+    issue_id: str = Field(foreign_key="issue.id", index=True, max_length=64)
+    author_id: str = Field(max_length=64)
+    author_role: str = Field(max_length=32)
+    body: str
+    created_at: datetime = _ts()
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only record of every domain event, one stream per entity."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("stream", "sequence", name="uq_audit_stream_sequence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    stream: str = Field(max_length=120)
+    sequence: int
+    idempotency_key: str = Field(unique=True, max_length=200)
+    entity_type: str = Field(max_length=32)
+    entity_id: str = Field(index=True, max_length=100)
+    action: str = Field(max_length=64)
+    actor_id: str = Field(max_length=64)
+    actor_role: str = Field(max_length=32)
+    from_state: str | None = Field(default=None, max_length=32)
+    to_state: str | None = Field(default=None, max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    occurred_at: datetime = _ts()
+    recorded_at: datetime = _ts()
+
+
+class OutboxRow(SQLModel, table=True):
+    """Notifications written in the same transaction as the event that causes them."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    event_key: str = Field(index=True, max_length=200)
+    recipient: str = Field(max_length=320)
+    language: str = Field(default="en", max_length=8)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    last_error: str | None = None

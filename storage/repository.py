@@ -1,0 +1,162 @@
+"""Repository functions for issues, comments and the audit trail. All SQL lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from domain.issues import Issue, IssueEvent
+from storage.db import session_scope
+from storage.models import AuditEventRow, CommentRow, IssueRow
+
+
+def _issue_values(issue: Issue) -> dict[str, object]:
+    return {
+        "title": issue.title,
+        "description": issue.description,
+        "theme_code": issue.theme,
+        "sector_code": issue.sector,
+        "author_id": issue.author_id,
+        "state": issue.state.value,
+        "level": issue.level,
+        "requested_level": issue.requested_level,
+        "discussion_deadline": issue.discussion_deadline,
+        "resolution": issue.resolution,
+        "decision": issue.decision,
+        "decision_outcome": issue.decision_outcome.value if issue.decision_outcome else None,
+        "version": issue.version,
+        "created_at": issue.created_at,
+        "updated_at": issue.updated_at,
+    }
+
+
+def _audit_row(event: IssueEvent, *, recorded_at: datetime) -> AuditEventRow:
+    return AuditEventRow(
+        stream=event.stream,
+        sequence=event.sequence,
+        idempotency_key=event.key,
+        entity_type="issue",
+        entity_id=event.issue_id,
+        action=event.name,
+        actor_id=event.actor_id,
+        actor_role=event.actor_role.value,
+        from_state=event.from_state.value if event.from_state else None,
+        to_state=event.to_state.value,
+        payload=event.data,
+        occurred_at=event.at,
+        recorded_at=recorded_at,
+    )
+
+
+def audit_exists(*, session: Session, key: str) -> bool:
+    found = session.exec(
+        select(AuditEventRow.id).where(AuditEventRow.idempotency_key == key)
+    ).first()
+    return found is not None
+
+
+def apply_issue_event(
+    *, session: Session, issue: Issue, event: IssueEvent, recorded_at: datetime
+) -> bool:
+    """Write the read model, the comment (if any) and the audit row; False if already done."""
+    if audit_exists(session=session, key=event.key):
+        return False
+    row = session.get(IssueRow, issue.id)
+    if row is None:
+        session.add(IssueRow(id=issue.id, **_issue_values(issue)))  # type: ignore[arg-type]
+    elif row.version < issue.version:
+        for name, value in _issue_values(issue).items():
+            setattr(row, name, value)
+        session.add(row)
+    if event.name == "CommentAdded":
+        session.add(
+            CommentRow(
+                id=event.key,
+                issue_id=issue.id,
+                author_id=event.actor_id,
+                author_role=event.actor_role.value,
+                body=str(event.data["body"]),
+                created_at=event.at,
+            )
+        )
+    session.add(_audit_row(event, recorded_at=recorded_at))
+    return True
+
+
+def record_issue_event(
+    *, engine: Engine, issue: Issue, event: IssueEvent, recorded_at: datetime
+) -> bool:
+    """One transaction per event, idempotent on the event's key (safe to retry)."""
+    try:
+        with session_scope(engine) as session:
+            return apply_issue_event(
+                session=session, issue=issue, event=event, recorded_at=recorded_at
+            )
+    except IntegrityError:
+        # A concurrent attempt at the same event committed first; re-check to be sure.
+        with session_scope(engine) as session:
+            if audit_exists(session=session, key=event.key):
+                return False
+        raise
+
+
+def get_issue(*, session: Session, issue_id: str) -> IssueRow | None:
+    return session.get(IssueRow, issue_id)
+
+
+def list_issues(
+    *,
+    session: Session,
+    theme: str | None = None,
+    state: str | None = None,
+    author_id: str | None = None,
+    themes_any: Sequence[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[IssueRow], int]:
+    """Issues matching the filters, newest activity first, and the total count."""
+    query = select(IssueRow)
+    if theme is not None:
+        query = query.where(IssueRow.theme_code == theme)
+    if state is not None:
+        query = query.where(IssueRow.state == state)
+    if author_id is not None:
+        query = query.where(IssueRow.author_id == author_id)
+    if themes_any is not None:
+        query = query.where(col(IssueRow.theme_code).in_(list(themes_any)))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(IssueRow.updated_at).desc(), col(IssueRow.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def list_comments(*, session: Session, issue_id: str) -> list[CommentRow]:
+    rows = session.exec(
+        select(CommentRow)
+        .where(CommentRow.issue_id == issue_id)
+        .order_by(col(CommentRow.created_at), col(CommentRow.id))
+    ).all()
+    return list(rows)
+
+
+def list_audit(*, session: Session, stream: str) -> list[AuditEventRow]:
+    rows = session.exec(
+        select(AuditEventRow)
+        .where(AuditEventRow.stream == stream)
+        .order_by(col(AuditEventRow.sequence))
+    ).all()
+    return list(rows)
+
+
+def count_audit(*, session: Session, stream_prefix: str | None = None) -> int:
+    query = select(func.count()).select_from(AuditEventRow)
+    if stream_prefix is not None:
+        query = query.where(col(AuditEventRow.stream).startswith(stream_prefix))
+    return int(session.exec(query).one())

@@ -1,0 +1,69 @@
+"""The worker process: runs IssueWorkflow and its activities on the task queue."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.issues import IssueActivities
+from iscflow.settings import Settings
+from iscflow.temporal import connect
+from storage.db import create_db_engine
+from workflows.issue import IssueWorkflow
+
+ACTIVITY_THREADS = 16
+
+
+def build_worker(
+    client: Client,
+    *,
+    engine: Engine,
+    task_queue: str,
+    executor: ThreadPoolExecutor,
+    max_cached_workflows: int | None = None,
+) -> Worker:
+    """Wire workflows and activities to their dependencies (the worker's composition root)."""
+    issue_activities = IssueActivities(engine)
+    options: dict[str, int] = {}
+    if max_cached_workflows is not None:
+        options["max_cached_workflows"] = max_cached_workflows
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[IssueWorkflow],
+        activities=[issue_activities.record_issue_event],
+        activity_executor=executor,
+        max_concurrent_activities=ACTIVITY_THREADS,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run until cancelled or until `stop` is set."""
+    log = structlog.get_logger("iscflow.worker")
+    engine = create_db_engine(settings.database_url)
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(
+            client, engine=engine, task_queue=settings.task_queue, executor=executor
+        )
+        log.info("worker started", task_queue=settings.task_queue)
+        async with worker:
+            await (stop.wait() if stop is not None else asyncio.Event().wait())
+    engine.dispose()
+
+
+def main() -> None:
+    from iscflow.logging import configure_logging
+
+    configure_logging()
+    asyncio.run(run_worker(Settings()))
+
+
+if __name__ == "__main__":
+    main()

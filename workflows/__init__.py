@@ -1,0 +1,1 @@
+"""Durable workflows: one per entity, the single writer of its state."""
