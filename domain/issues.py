@@ -7,6 +7,7 @@ the new issue together with the one event that records the step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -299,22 +300,26 @@ class Issue(BaseModel):
                         "only a focal point of the theme may request escalation"
                     )
             case ApproveEscalation() | ReturnEscalation():
-                rung = self.ladder.next_level(self.level) if self.requested_level is None else (
-                    self.ladder.level(self.requested_level)
+                # With no request pending, any approver may ask (and hears it is not pending).
+                rungs = (
+                    (self.ladder.level(self.requested_level),)
+                    if self.requested_level is not None
+                    else self.ladder.levels
                 )
-                roles = rung.approver_roles if rung else ()
+                roles = _roles(r.approver_roles for r in rungs)
                 if role not in roles:
-                    who = " or ".join(r.value for r in roles) or "nobody"
                     raise PermissionDenied(
-                        f"only the {who} may approve or return an escalation to this level"
+                        f"only the {_who(roles)} may approve or return an escalation to this level"
                     )
             case RecordDecision():
-                roles = self.ladder.level(self.level).decider_roles if self.level else (
-                    self.ladder.level(1).decider_roles
+                rungs = (
+                    (self.ladder.level(self.level),)
+                    if self.state is IssueState.ESCALATED and self.level
+                    else self.ladder.levels
                 )
+                roles = _roles(r.decider_roles for r in rungs)
                 if role not in roles:
-                    who = " or ".join(r.value for r in roles)
-                    raise PermissionDenied(f"only the {who} may record a decision at this level")
+                    raise PermissionDenied(f"only the {_who(roles)} may record a decision here")
             case CloseIssue():
                 if not (role in {Role.CHAIR, Role.SECRETARIAT} or theme_fp):
                     raise PermissionDenied(
@@ -432,6 +437,17 @@ class Issue(BaseModel):
                 )
             case DecisionOutcome.DEFERRED:
                 return base, data
+
+
+def _roles(groups: Iterable[tuple[Role, ...]]) -> tuple[Role, ...]:
+    seen: dict[Role, None] = {}
+    for group in groups:
+        seen.update(dict.fromkeys(group))
+    return tuple(seen)
+
+
+def _who(roles: tuple[Role, ...]) -> str:
+    return " or ".join(r.value for r in roles) or "nobody"
 
 
 def _iso(value: datetime | None) -> str | None:

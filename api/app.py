@@ -1,0 +1,59 @@
+"""The API's composition root: `create_app(settings)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from temporalio.client import Client
+
+from api.deps import AppState
+from api.errors import install_error_handlers
+from api.routes import issues, meta
+from iscflow.issue_commands import IssueCommands
+from iscflow.settings import Settings
+from iscflow.temporal import connect
+from storage.db import create_db_engine
+
+
+def create_app(
+    settings: Settings, *, engine: Engine | None = None, client: Client | None = None
+) -> FastAPI:
+    """Build the application; engine and client are made at startup unless given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        db = engine if engine is not None else create_db_engine(settings.database_url)
+        temporal = client if client is not None else await connect(settings)
+        app.state.iscflow = AppState(
+            settings=settings,
+            engine=db,
+            commands=IssueCommands(
+                temporal,
+                task_queue=settings.task_queue,
+                ladder=settings.ladder,
+                policy=settings.issue_policy,
+                timeout=settings.command_timeout_seconds,
+            ),
+        )
+        yield
+        if own_engine:
+            db.dispose()
+
+    app = FastAPI(
+        title="iscflow",
+        version="0.1.0",
+        description=(
+            "Key issues raised by thematic focal points, their escalation to the "
+            "inter-sectoral coordination task force, and its decisions. Authenticate with "
+            "`Authorization: Bearer <token>`."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(meta.router)
+    app.include_router(issues.router)
+    return app
