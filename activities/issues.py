@@ -36,7 +36,7 @@ class IssueActivities:
             event=data.event,
             recorded_at=datetime.now(UTC),
         )
-        activity.logger.info(
+        activity.logger.debug(
             "issue event %s %s", data.event.key, "recorded" if recorded else "already recorded"
         )
         return RecordIssueEventResult(recorded=recorded)

@@ -12,12 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from api.errors import ApiError
 from domain.roles import Actor
 from iscflow.issue_commands import IssueCommands
 from iscflow.settings import Settings
 from storage import directory
 from storage.models import UserRow
-from api.errors import ApiError
 
 
 @dataclass

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from api.errors import ApiError
 from domain.ladder import Ladder
 from domain.roles import Actor, Role
 from storage.models import IssueRow
-from api.errors import ApiError
 
 
 class IssueAction(StrEnum):

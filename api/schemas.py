@@ -26,9 +26,7 @@ class RaiseIssueBody(_Body):
     title: Title
     description: Text
     theme: Code
-    sector: Code | None = Field(
-        default=None, description="the author's sector when omitted"
-    )
+    sector: Code | None = Field(default=None, description="the author's sector when omitted")
     id: uuid.UUID | None = Field(
         default=None,
         description="client-chosen id; sending the same id again returns the same issue",
@@ -111,7 +109,9 @@ class IssuePublic(BaseModel):
             discussion_deadline=utc_or_none(row.discussion_deadline),
             resolution=row.resolution,
             decision=row.decision,
-            decision_outcome=DecisionOutcome(row.decision_outcome) if row.decision_outcome else None,
+            decision_outcome=DecisionOutcome(row.decision_outcome)
+            if row.decision_outcome
+            else None,
             version=row.version,
             created_at=utc(row.created_at),
             updated_at=utc(row.updated_at),

@@ -296,9 +296,7 @@ class Issue(BaseModel):
                     raise PermissionDenied("only a focal point of the theme may resolve the issue")
             case RequestEscalation():
                 if not (theme_fp or role is Role.SYSTEM):
-                    raise PermissionDenied(
-                        "only a focal point of the theme may request escalation"
-                    )
+                    raise PermissionDenied("only a focal point of the theme may request escalation")
             case ApproveEscalation() | ReturnEscalation():
                 # With no request pending, any approver may ask (and hears it is not pending).
                 rungs = (
@@ -332,14 +330,14 @@ class Issue(BaseModel):
                 pass
 
     def _validate(self, command: IssueCommand, now: datetime | None) -> None:
-        if isinstance(command, RecordDecision):
-            if (
-                command.outcome is DecisionOutcome.ESCALATED_FURTHER
-                and self.ladder.next_level(self.level) is None
-            ):
-                raise InvalidCommand(
-                    "the issue is already at the top of the escalation ladder", field="outcome"
-                )
+        if (
+            isinstance(command, RecordDecision)
+            and command.outcome is DecisionOutcome.ESCALATED_FURTHER
+            and self.ladder.next_level(self.level) is None
+        ):
+            raise InvalidCommand(
+                "the issue is already at the top of the escalation ladder", field="outcome"
+            )
         deadline = getattr(command, "new_deadline", None)
         if deadline is not None and now is not None and deadline <= now:
             raise InvalidCommand("the new deadline must be in the future", field="new_deadline")

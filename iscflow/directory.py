@@ -76,4 +76,6 @@ def add_user(
             assert sector is not None
             directory.add_membership(session=session, user_id=uid, theme=theme, sector=sector)
         token = directory.issue_token(session=session, user_id=uid, now=now, label=token_label)
-    return NewUser(actor=Actor(id=uid, role=role, themes=frozenset(themes)), email=email, token=token)
+    return NewUser(
+        actor=Actor(id=uid, role=role, themes=frozenset(themes)), email=email, token=token
+    )

@@ -111,7 +111,7 @@ class IssueCommands:
         """Deliver one command to the issue's workflow and return the persisted issue."""
         handle = self._client.get_workflow_handle(issue_workflow_id(issue_id))
         update = UPDATES[type(command)]
-        request = IssueRequest[type(command)](actor=actor, command=command)  # type: ignore[valid-type]
+        request = IssueRequest[Any](actor=actor, command=command)
         try:
             result: Issue = await self._bounded(handle.execute_update(update, request))
             return result

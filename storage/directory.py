@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from domain.organisation import Sector, Theme
-from storage.db import utc
 from domain.roles import Actor, Role
+from storage.db import utc
 from storage.models import ApiTokenRow, SectorRow, ThemeMembershipRow, ThemeRow, UserRow
 
 TOKEN_PREFIX = "isc_"
@@ -143,5 +143,7 @@ def user_for_token(*, session: Session, token: str, now: datetime) -> UserRow | 
 
 def actor_for(*, session: Session, user: UserRow) -> Actor:
     return Actor(
-        id=user.id, role=Role(user.role), themes=frozenset(themes_of(session=session, user_id=user.id))
+        id=user.id,
+        role=Role(user.role),
+        themes=frozenset(themes_of(session=session, user_id=user.id)),
     )

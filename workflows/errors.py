@@ -18,9 +18,7 @@ def to_application_error(error: DomainError) -> ApplicationError:
         details["allowed_states"] = error.allowed_states
     if isinstance(error, InvalidCommand):
         details["field"] = error.field
-    return ApplicationError(
-        error.message, details, type=type(error).__name__, non_retryable=True
-    )
+    return ApplicationError(error.message, details, type=type(error).__name__, non_retryable=True)
 
 
 def not_found(message: str) -> ApplicationError:

@@ -76,9 +76,11 @@ class IssueWorkflow:
     @workflow.run
     async def run(self, data: IssueWorkflowInput) -> Issue:
         await workflow.wait_condition(
-            lambda: self._issue is not None
-            and self._issue.is_terminal
-            and workflow.all_handlers_finished()
+            lambda: (
+                self._issue is not None
+                and self._issue.is_terminal
+                and workflow.all_handlers_finished()
+            )
         )
         assert self._issue is not None
         return self._issue

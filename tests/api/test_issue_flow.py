@@ -24,7 +24,9 @@ async def test_focal_point_raises_and_chair_approves_escalation(
     assert (issue["state"], issue["sector"], issue["author_id"]) == ("open", "ITU-T", "fp_access")
     iid = issue["id"]
 
-    r = await api.post(f"/api/v1/issues/{iid}/escalation-request", json={"reason": "budget"}, headers=fp)
+    r = await api.post(
+        f"/api/v1/issues/{iid}/escalation-request", json={"reason": "budget"}, headers=fp
+    )
     assert r.json()["state"] == "escalation_requested"
     r = await api.post(f"/api/v1/issues/{iid}/escalation-request/approve", json={}, headers=chair)
     assert r.status_code == 200 and r.json()["state"] == "escalated"
@@ -46,7 +48,9 @@ async def test_approving_twice_answers_409_with_current_state(
     iid = (await api.post("/api/v1/issues", json=RAISE, headers=fp)).json()["id"]
     await api.post(f"/api/v1/issues/{iid}/escalation-request", json={"reason": "r"}, headers=fp)
     await api.post(f"/api/v1/issues/{iid}/escalation-request/approve", json={}, headers=chair)
-    again = await api.post(f"/api/v1/issues/{iid}/escalation-request/approve", json={}, headers=chair)
+    again = await api.post(
+        f"/api/v1/issues/{iid}/escalation-request/approve", json={}, headers=chair
+    )
     assert again.status_code == 409
     assert again.json()["error"]["current_state"] == "escalated"
 

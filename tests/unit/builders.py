@@ -138,9 +138,13 @@ def actor_with_right(kind: str, issue: Issue) -> Actor:
         case "add_comment" | "resolve" | "request_escalation":
             return ACTORS["fp_theme"]
         case "approve_escalation" | "return_escalation":
-            target = issue.requested_level or issue.level + 1
-            role = issue.ladder.level(target).approver_roles[0]
-            return actor_of_role(role)
+            # The approver of the pending request or, with none pending, of the next level up
+            # (of the top level when there is none above).
+            if issue.requested_level is not None:
+                rung = issue.ladder.level(issue.requested_level)
+            else:
+                rung = issue.ladder.next_level(issue.level) or issue.ladder.levels[-1]
+            return actor_of_role(rung.approver_roles[0])
         case "record_decision":
             role = issue.ladder.level(issue.level or 1).decider_roles[0]
             return actor_of_role(role)

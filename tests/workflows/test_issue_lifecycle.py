@@ -46,9 +46,7 @@ async def test_full_lifecycle_leaves_read_model_and_one_audit_row_per_event(
     assert issue.state is IssueState.OPEN
     await commands.send(issue_id, people.fp_access_d.actor, AddComment(body="BDT agrees."))
     await commands.send(issue_id, fp, RequestEscalation(reason="Needs budget."))
-    returned = await commands.send(
-        issue_id, chair, ReturnEscalation(reason="Ask the GS first.")
-    )
+    returned = await commands.send(issue_id, chair, ReturnEscalation(reason="Ask the GS first."))
     assert returned.state is IssueState.OPEN
     await commands.send(issue_id, fp, RequestEscalation(reason="GS cannot fund it."))
     escalated = await commands.send(issue_id, chair, ApproveEscalation())

@@ -1,0 +1,265 @@
+"""Demo data built from the seed report: people of every role and a dozen issues.
+
+Issues go through their workflows like any other, so they show in the Temporal UI and
+their audit trails are real. Loading twice changes nothing but the printed tokens.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from domain.issues import (
+    AddComment,
+    ApproveEscalation,
+    CloseIssue,
+    DecisionOutcome,
+    IssueCommand,
+    RaiseIssue,
+    RecordDecision,
+    RequestEscalation,
+    ResolveIssue,
+    ReturnEscalation,
+    WithdrawIssue,
+)
+from domain.organisation import SECTORS, THEMES
+from domain.roles import Actor, Role
+from iscflow.directory import add_user, load_reference_data
+from iscflow.issue_commands import IssueCommands
+from storage import directory, repository
+from storage.db import session_scope
+
+DEMO_NAMESPACE = uuid.UUID("0f7d7f4e-2a47-4b3b-8d0e-6f3f6c3f1a91")
+TOKEN_LABEL = "demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    name: str
+    role: Role
+    sector: str | None = None
+    theme: str | None = None
+
+
+STAFF = (
+    DemoUser("demo-chair", "Deputy Secretary-General (ISC-TF chair)", Role.CHAIR, "GS"),
+    DemoUser("demo-secretariat", "ISC-TF secretariat", Role.SECRETARIAT, "GS"),
+    DemoUser("demo-executive", "Secretary-General (Coordination Committee)", Role.EXECUTIVE, "GS"),
+    DemoUser("demo-auditor", "Head of Internal Audit (observer)", Role.AUDITOR, "GS"),
+    DemoUser("demo-admin", "System administrator", Role.ADMIN),
+)
+
+
+def focal_points() -> list[DemoUser]:
+    """One focal point per thematic area and sector (DESIGN §1)."""
+    return [
+        DemoUser(
+            f"fp-{theme.code}-{sector.bureau.lower()}",
+            f"{theme.name} focal point ({sector.bureau})",
+            Role.FOCAL_POINT,
+            sector.code,
+            theme.code,
+        )
+        for theme in THEMES
+        for sector in SECTORS
+    ]
+
+
+def _email(user: DemoUser) -> str:
+    return f"{user.id}@demo.iscflow.example"
+
+
+def load_people(engine: Engine, now: datetime) -> dict[str, tuple[Actor, str]]:
+    """Create the demo users once; give every one a fresh token. Returns id -> (actor, token)."""
+    load_reference_data(engine)
+    result: dict[str, tuple[Actor, str]] = {}
+    for user in (*STAFF, *focal_points()):
+        with session_scope(engine) as session:
+            existing = directory.get_user(session=session, user_id=user.id)
+            if existing is not None:
+                directory.revoke_tokens(
+                    session=session, user_id=user.id, label=TOKEN_LABEL, now=now
+                )
+                token = directory.issue_token(
+                    session=session, user_id=user.id, now=now, label=TOKEN_LABEL
+                )
+                result[user.id] = (directory.actor_for(session=session, user=existing), token)
+                continue
+        created = add_user(
+            engine,
+            name=user.name,
+            email=_email(user),
+            role=user.role,
+            sector=user.sector,
+            themes=(user.theme,) if user.theme else (),
+            user_id=user.id,
+            now=now,
+            token_label=TOKEN_LABEL,
+        )
+        result[user.id] = (created.actor, created.token)
+    return result
+
+
+@dataclass(frozen=True)
+class DemoIssue:
+    key: str
+    theme: str
+    bureau: str
+    title: str
+    description: str
+    steps: tuple[tuple[str, IssueCommand], ...] = ()
+
+
+def _issues() -> tuple[DemoIssue, ...]:
+    esc = RequestEscalation(reason="Cannot be settled between the sectors' focal points.")
+    approve = ApproveEscalation(note="On the agenda of the next ISC-TF meeting.")
+    decide = RecordDecision(
+        outcome=DecisionOutcome.RESOLVED, text="The task force agreed a joint approach."
+    )
+    return (
+        DemoIssue(
+            "captioning",
+            "accessibility",
+            "tsb",
+            "Live captioning of remote meetings",
+            "Remote participation lacks live captioning in the six languages.",
+            (("author", AddComment(body="BDT can share its captioning contract.")),),
+        ),
+        DemoIssue(
+            "ai-glossary",
+            "emerging-ai",
+            "tsb",
+            "Common AI terminology across sectors",
+            "AI for Good and study groups use diverging terms for the same concepts.",
+        ),
+        DemoIssue(
+            "gender-stats",
+            "gender",
+            "bdt",
+            "Gender-disaggregated participation data",
+            "Participation statistics are not broken down by gender in all sectors.",
+        ),
+        DemoIssue(
+            "website-migration",
+            "digital-transformation",
+            "gs",
+            "Sequencing the new website migration",
+            "Bureau sites migrate on different timelines, breaking shared pages.",
+            (("author", esc),),
+        ),
+        DemoIssue(
+            "emergency-roster",
+            "emergency-telecom",
+            "bdt",
+            "Shared roster for emergency deployments",
+            "Deployment rosters are kept separately by BDT and BR.",
+            (("author", esc),),
+        ),
+        DemoIssue(
+            "events-calendar",
+            "major-events",
+            "gs",
+            "One calendar for major events",
+            "Overlapping major events compete for the same delegates and rooms.",
+            (("author", esc), ("chair", approve)),
+        ),
+        DemoIssue(
+            "sme-fees",
+            "membership-smes",
+            "tsb",
+            "SME membership fee alignment",
+            "SME fee categories differ between ITU-T and ITU-D.",
+            (("author", esc), ("chair", approve)),
+        ),
+        DemoIssue(
+            "translation-budget",
+            "multilingualism",
+            "gs",
+            "Translation budget for study group outputs",
+            "Study group outputs wait months for translation.",
+            (("author", esc), ("chair", approve), ("chair", decide)),
+        ),
+        DemoIssue(
+            "geo-data",
+            "geospatial",
+            "br",
+            "Licensing of geospatial datasets",
+            "BR and BDT negotiate the same dataset licences separately.",
+            (("author", ResolveIssue(resolution="BR negotiates for both bureaux.")),),
+        ),
+        DemoIssue(
+            "climate-theme",
+            "environment-smart-cities",
+            "tsb",
+            "Climate change theme reporting",
+            "The ISCG climate theme needs one consolidated contribution.",
+            (
+                ("author", esc),
+                ("chair", ReturnEscalation(reason="Agree a draft first.")),
+                ("author", esc),
+                ("chair", approve),
+                ("chair", decide),
+                ("secretariat", CloseIssue(note="Reported to Council.")),
+            ),
+        ),
+        DemoIssue(
+            "community-toolkit",
+            "community-networks",
+            "bdt",
+            "Community networks toolkit",
+            "Two toolkits on community networks are being drafted in parallel.",
+            (
+                ("author", ResolveIssue(resolution="Merged into one BDT-led toolkit.")),
+                ("secretariat", CloseIssue()),
+            ),
+        ),
+        DemoIssue(
+            "press-lines",
+            "communication",
+            "gs",
+            "Press lines for joint announcements",
+            "Duplicate of an item handled by the communication division.",
+            (("author", WithdrawIssue(reason="Handled by the communication division.")),),
+        ),
+    )
+
+
+async def load_issues(
+    engine: Engine, commands: IssueCommands, people: dict[str, tuple[Actor, str]]
+) -> int:
+    """Raise and advance the demo issues that do not exist yet; returns how many were new."""
+    new = 0
+    for item in _issues():
+        issue_id = str(uuid.uuid5(DEMO_NAMESPACE, item.key))
+        with session_scope(engine) as session:
+            if repository.get_issue(session=session, issue_id=issue_id) is not None:
+                continue
+        author = people[f"fp-{item.theme}-{item.bureau}"][0]
+        sector = next(s.code for s in SECTORS if s.bureau.lower() == item.bureau)
+        await commands.raise_issue(
+            author,
+            RaiseIssue(
+                issue_id=issue_id,
+                title=item.title,
+                description=item.description,
+                theme=item.theme,
+                sector=sector,
+            ),
+        )
+        actors = {
+            "author": author,
+            "chair": people["demo-chair"][0],
+            "secretariat": people["demo-secretariat"][0],
+        }
+        for who, command in item.steps:
+            await commands.send(issue_id, actors[who], command)
+        new += 1
+    return new
+
+
+def demo_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,144 @@
+"""`iscflow up`: the whole stack in one process tree, state under one data directory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+import structlog
+import uvicorn
+from sqlalchemy import Engine
+
+from api.app import create_app
+from iscflow.demo import STAFF, demo_now, load_issues, load_people
+from iscflow.devserver import DevServerError, port_open, start_dev_server, stop_dev_server
+from iscflow.directory import load_reference_data
+from iscflow.issue_commands import IssueCommands
+from iscflow.settings import Settings
+from iscflow.temporal import connect
+from storage.db import create_db_engine
+from storage.migrate import upgrade
+from worker import ACTIVITY_THREADS, build_worker
+
+log = structlog.get_logger("iscflow.up")
+
+
+class EmbeddedError(RuntimeError):
+    pass
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn without its own signal handling: `up` stops worker and server together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+
+
+def _check_ports(settings: Settings, temporal_port: int) -> None:
+    wanted = {
+        "Temporal": temporal_port,
+        "Temporal UI": settings.temporal_ui_port,
+        "API": settings.api_port,
+    }
+    for name, port in wanted.items():
+        if port_open("127.0.0.1", port):
+            raise EmbeddedError(
+                f"port {port} for the {name} is already in use; is iscflow already running? "
+                "Choose other ports with --port, --temporal-port or --ui-port."
+            )
+
+
+def run_embedded(settings: Settings, *, demo: bool, out: TextIO) -> None:
+    """Start everything, serve until Ctrl-C or SIGTERM, then stop everything."""
+    temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
+    _check_ports(settings, temporal_port)
+    data = settings.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    try:
+        server = start_dev_server(
+            port=temporal_port,
+            ui_port=settings.temporal_ui_port,
+            db_file=data / "temporal.db",
+            log_file=data / "temporal.log",
+            namespace=settings.temporal_namespace,
+        )
+    except DevServerError as error:
+        raise EmbeddedError(f"{error} (see {data / 'temporal.log'})") from None
+    try:
+        engine = create_db_engine(settings.database_url)
+        upgrade(engine)
+        load_reference_data(engine)
+        asyncio.run(_serve(settings, engine, demo=demo, out=out))
+    finally:
+        stop_dev_server(server)
+        out.write("iscflow stopped.\n")
+
+
+async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO) -> None:
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
+        worker = build_worker(
+            client, engine=engine, task_queue=settings.task_queue, executor=executor
+        )
+        async with worker:
+            tokens: dict[str, str] = {}
+            if demo:
+                people = load_people(engine, demo_now())
+                commands = IssueCommands(
+                    client,
+                    task_queue=settings.task_queue,
+                    ladder=settings.ladder,
+                    policy=settings.issue_policy,
+                )
+                created = await load_issues(engine, commands, people)
+                tokens = {uid: token for uid, (_, token) in people.items()}
+                path = settings.data_dir.resolve() / "demo-tokens.json"
+                path.write_text(json.dumps(tokens, indent=2) + "\n")
+                path.chmod(0o600)
+                log.info("demo data loaded", new_issues=created, tokens_file=str(path))
+            app = create_app(settings, engine=engine, client=client)
+            config = uvicorn.Config(
+                app, host=settings.api_host, port=settings.api_port, log_config=None
+            )
+            server = _Server(config)
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, server.request_exit)
+            _banner(settings, tokens, out)
+            await server.serve()
+
+
+def _banner(settings: Settings, tokens: dict[str, str], out: TextIO) -> None:
+    host = "127.0.0.1"
+    lines = [
+        "",
+        "iscflow is running.",
+        f"  API          {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)",
+        f"  Temporal UI  http://{host}:{settings.temporal_ui_port}",
+        f"  Temporal     {settings.temporal_address} (namespace {settings.temporal_namespace})",
+        f"  Data         {settings.data_dir.resolve()}",
+    ]
+    if tokens:
+        lines += ["", "Demo users (tokens for this run; all of them in demo-tokens.json):"]
+        shown = [u.id for u in STAFF] + [
+            f"fp-accessibility-{b}" for b in ("br", "tsb", "bdt", "gs")
+        ]
+        lines += [f"  {uid:<28} {tokens[uid]}" for uid in shown]
+        fp = tokens["fp-accessibility-tsb"]
+        lines += [
+            "",
+            "Try:",
+            f"  curl -s -H 'Authorization: Bearer {fp}' {settings.public_url}/api/v1/issues",
+        ]
+    lines += ["", "Press Ctrl-C to stop.", ""]
+    out.write("\n".join(lines))
+    out.flush()
