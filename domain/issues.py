@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from domain.ladder import DEFAULT_LADDER, Ladder
@@ -80,14 +80,14 @@ class ApproveEscalation(_Command):
 class ReturnEscalation(_Command):
     kind: Literal["return_escalation"] = "return_escalation"
     reason: Text
-    new_deadline: datetime | None = None
+    new_deadline: AwareDatetime | None = None
 
 
 class RecordDecision(_Command):
     kind: Literal["record_decision"] = "record_decision"
     outcome: DecisionOutcome
     text: Text
-    new_deadline: datetime | None = None
+    new_deadline: AwareDatetime | None = None
 
 
 class CloseIssue(_Command):
@@ -337,6 +337,15 @@ class Issue(BaseModel):
         ):
             raise InvalidCommand(
                 "the issue is already at the top of the escalation ladder", field="outcome"
+            )
+        if (
+            isinstance(command, RecordDecision)
+            and command.new_deadline is not None
+            and command.outcome is not DecisionOutcome.REFERRED_BACK
+        ):
+            raise InvalidCommand(
+                "a new deadline applies only to a decision that refers the issue back",
+                field="new_deadline",
             )
         deadline = getattr(command, "new_deadline", None)
         if deadline is not None and now is not None and deadline <= now:

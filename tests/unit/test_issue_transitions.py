@@ -91,7 +91,7 @@ def test_every_command_kind_in_the_transition_table_has_a_sample_command() -> No
 def test_transition_table_is_the_designed_one() -> None:
     """The generated cases trust ALLOWED_FROM, so the table itself is pinned here."""
     S = IssueState
-    assert ALLOWED_FROM == {
+    designed = {
         "add_comment": {S.OPEN, S.ESCALATION_REQUESTED, S.ESCALATED, S.DECIDED, S.RESOLVED},
         "resolve": {S.OPEN},
         "request_escalation": {S.OPEN},
@@ -101,6 +101,7 @@ def test_transition_table_is_the_designed_one() -> None:
         "close": {S.DECIDED, S.RESOLVED},
         "withdraw": {S.OPEN},
     }
+    assert designed == ALLOWED_FROM
 
 
 def test_every_command_kind_has_an_event_name() -> None:
@@ -456,3 +457,25 @@ def test_referral_back_with_a_deadline_in_the_past_is_invalid() -> None:
         issue.handle(command, ACTORS["chair"], NOW)
 
     assert caught.value.field == "new_deadline"
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [DecisionOutcome.RESOLVED, DecisionOutcome.ESCALATED_FURTHER, DecisionOutcome.DEFERRED],
+)
+def test_new_deadline_on_a_decision_that_does_not_refer_back_is_invalid(
+    outcome: DecisionOutcome,
+) -> None:
+    command = RecordDecision(outcome=outcome, text="Decided.", new_deadline=NOW + timedelta(days=5))
+
+    with pytest.raises(InvalidCommand) as caught:
+        _escalated().handle(command, ACTORS["chair"], NOW)
+
+    assert caught.value.field == "new_deadline"
+
+
+def test_a_deadline_without_a_time_zone_is_refused_by_the_command() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="timezone"):
+        ReturnEscalation(reason="Ask GS.", new_deadline=datetime(2026, 3, 20, 9, 0))

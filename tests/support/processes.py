@@ -1,0 +1,28 @@
+"""Worker processes for tests that kill and restart them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def iscflow_executable() -> str:
+    return str(Path(sys.executable).parent / "iscflow")
+
+
+def start_worker_process(
+    *, temporal_address: str, task_queue: str, database_url: str, data_dir: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ISCFLOW_TEMPORAL_ADDRESS": temporal_address,
+        "ISCFLOW_TASK_QUEUE": task_queue,
+        "ISCFLOW_DATABASE_URL": database_url,
+        "ISCFLOW_DATA_DIR": str(data_dir),
+    }
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [iscflow_executable(), "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
