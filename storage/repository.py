@@ -68,6 +68,7 @@ def apply_issue_event(
     row = session.get(IssueRow, issue.id)
     if row is None:
         session.add(IssueRow(id=issue.id, **_issue_values(issue)))  # type: ignore[arg-type]
+        session.flush()  # the comment below refers to this row
     elif row.version < issue.version:
         for name, value in _issue_values(issue).items():
             setattr(row, name, value)

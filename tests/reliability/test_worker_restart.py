@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
+from temporalio.client import Client
 
 from domain.issues import (
     AddComment,
     ApproveEscalation,
     CloseIssue,
     DecisionOutcome,
+    IssuePolicy,
     IssueState,
     RaiseIssue,
     RecordDecision,
     RequestEscalation,
 )
+from domain.ladder import DEFAULT_LADDER
 from iscflow.issue_commands import IssueCommands
 from storage.models import AuditEventRow, IssueRow
 from tests.support.people import People
@@ -61,24 +65,18 @@ def _audit_count(engine: Engine) -> int:
 async def test_killed_worker_loses_and_doubles_nothing(
     engine: Engine,
     people: People,
-    client: object,
+    client: Client,
     temporal_address: str,
     task_queue: str,
     database_url: str,
     tmp_path: Path,
 ) -> None:
-    from temporalio.client import Client
-
-    from domain.issues import IssuePolicy
-    from domain.ladder import DEFAULT_LADDER
-
-    assert isinstance(client, Client)
     commands = IssueCommands(
         client, task_queue=task_queue, ladder=DEFAULT_LADDER, policy=IssuePolicy(), timeout=180
     )
     log = tmp_path / "worker.log"
 
-    def spawn() -> object:
+    def spawn() -> subprocess.Popen[bytes]:
         return start_worker_process(
             temporal_address=temporal_address,
             task_queue=task_queue,
@@ -93,24 +91,25 @@ async def test_killed_worker_loses_and_doubles_nothing(
 
     # Kill the worker once the lifecycles are well under way, but far from finished.
     total = ISSUES * EVENTS_PER_ISSUE
-    while _audit_count(engine) < total // 3:
+    while _audit_count(engine) < total // 3:  # noqa: ASYNC110 (polls the database, no event)
         await asyncio.sleep(0.05)
-    first.send_signal(signal.SIGKILL)  # type: ignore[attr-defined]
-    first.wait()  # type: ignore[attr-defined]
+    first.send_signal(signal.SIGKILL)
+    first.wait()
     killed_at = _audit_count(engine)
     second = spawn()
     try:
         states = await asyncio.wait_for(drivers, timeout=240)
     finally:
-        second.terminate()  # type: ignore[attr-defined]
-        second.wait()  # type: ignore[attr-defined]
+        second.terminate()
+        second.wait()
 
     assert killed_at < total
     assert states == [IssueState.CLOSED] * ISSUES
     with Session(engine) as session:
         rows = session.exec(
-            select(AuditEventRow.stream, func.count(), func.max(AuditEventRow.sequence))
-            .group_by(col(AuditEventRow.stream))
+            select(AuditEventRow.stream, func.count(), func.max(AuditEventRow.sequence)).group_by(
+                col(AuditEventRow.stream)
+            )
         ).all()
         assert sorted(r[0] for r in rows) == sorted(f"issue-{i}" for i in ids)
         assert {(r[1], r[2]) for r in rows} == {(EVENTS_PER_ISSUE, EVENTS_PER_ISSUE)}

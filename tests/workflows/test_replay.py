@@ -1,0 +1,42 @@
+"""Recorded histories replay against today's workflow code (determinism across changes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.issue import IssueWorkflow
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_recorded_histories_are_present() -> None:
+    names = {p.name.split(".")[0] for p in HISTORIES}
+    assert {"issue_full_lifecycle", "issue_ladder_to_the_top", "issue_withdrawn"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.name for p in HISTORIES])
+async def test_recorded_history_replays_without_nondeterminism(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[IssueWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+async def test_a_changed_workflow_is_caught_by_replay(tmp_path: Path) -> None:
+    """The replay test can fail: a history whose activity type changed is non-deterministic."""
+    source = next(p for p in HISTORIES if p.name.startswith("issue_withdrawn"))
+    data = json.loads(source.read_text())
+    for event in data["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs:
+            attrs["activityType"]["name"] = "some_other_activity"
+    history = WorkflowHistory.from_json("tampered", json.dumps(data))
+    replayer = Replayer(workflows=[IssueWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
