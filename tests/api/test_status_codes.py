@@ -42,9 +42,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "comment": Command("comments", "add_comment", {"body": "Any news?"}, "fp_access", "open"),
-    "resolve": Command(
-        "resolve", "resolve", {"resolution": "BDT pays."}, "fp_access", "open"
-    ),
+    "resolve": Command("resolve", "resolve", {"resolution": "BDT pays."}, "fp_access", "open"),
     "escalation-request": Command(
         "escalation-request", "request_escalation", {"reason": "No agreement."}, "fp_access", "open"
     ),
@@ -63,7 +61,11 @@ COMMANDS: dict[str, Command] = {
         "escalation_requested",
     ),
     "decision": Command(
-        "decision", "record_decision", {"outcome": "resolved", "text": "Split."}, "chair", "escalated"
+        "decision",
+        "record_decision",
+        {"outcome": "resolved", "text": "Split."},
+        "chair",
+        "escalated",
     ),
     "close": Command("close", "close", {"note": "Done."}, "fp_access", "resolved"),
     "withdraw": Command("withdraw", "withdraw", {"reason": "Duplicate."}, "fp_access", "open"),
@@ -88,11 +90,17 @@ class Driver:
     async def post(self, url: str, who: str, body: dict[str, Any]) -> httpx.Response:
         return await self.api.post(url, json=body, headers=self.headers(who))
 
-    async def send(self, issue_id: str, command: str, who: str | None = None, **body: Any) -> httpx.Response:
+    async def send(
+        self, issue_id: str, command: str, who: str | None = None, **body: Any
+    ) -> httpx.Response:
         spec = COMMANDS[command]
-        return await self.post(command_url(issue_id, command), who or spec.actor, {**spec.body, **body})
+        return await self.post(
+            command_url(issue_id, command), who or spec.actor, {**spec.body, **body}
+        )
 
-    async def ok(self, issue_id: str, command: str, who: str | None = None, **body: Any) -> dict[str, Any]:
+    async def ok(
+        self, issue_id: str, command: str, who: str | None = None, **body: Any
+    ) -> dict[str, Any]:
         r = await self.send(issue_id, command, who, **body)
         assert r.status_code == 200, r.text
         result: dict[str, Any] = r.json()
@@ -212,7 +220,9 @@ async def test_list_answers_200_with_items_and_paging(drive: Driver) -> None:
     page = r.json()
     assert (page["total"], page["limit"], page["offset"]) == (2, 1, 0)
     assert [i["id"] for i in page["items"]] == [second]  # newest activity first
-    r = await drive.api.get(ISSUES, params={"limit": 1, "offset": 1}, headers=drive.headers("auditor"))
+    r = await drive.api.get(
+        ISSUES, params={"limit": 1, "offset": 1}, headers=drive.headers("auditor")
+    )
     assert [i["id"] for i in r.json()["items"]] == [first]
 
 
@@ -256,7 +266,9 @@ async def test_read_answers_200_with_comments_and_audit_trail(drive: Driver) -> 
     assert [(c["author_id"], c["author_role"], c["body"]) for c in detail["comments"]] == [
         ("fp_access", "focal_point", "Who pays?")
     ]
-    assert [(a["sequence"], a["action"], a["from_state"], a["to_state"]) for a in detail["audit_trail"]] == [
+    assert [
+        (a["sequence"], a["action"], a["from_state"], a["to_state"]) for a in detail["audit_trail"]
+    ] == [
         (1, "IssueRaised", None, "open"),
         (2, "CommentAdded", "open", "open"),
     ]
@@ -362,9 +374,16 @@ async def test_executive_decides_at_level_2(drive: Driver) -> None:
 
 @pytest.mark.parametrize(
     ("from_state", "who"),
-    [("resolved", "fp_access"), ("resolved", "fp_access_d"), ("decided", "chair"), ("decided", "secretariat")],
+    [
+        ("resolved", "fp_access"),
+        ("resolved", "fp_access_d"),
+        ("decided", "chair"),
+        ("decided", "secretariat"),
+    ],
 )
-async def test_close_answers_200_with_state_closed(drive: Driver, from_state: str, who: str) -> None:
+async def test_close_answers_200_with_state_closed(
+    drive: Driver, from_state: str, who: str
+) -> None:
     iid = await drive.issue_in(from_state)
     r = await drive.send(iid, "close", who, note="Done.")
     assert r.status_code == 200, r.text
@@ -468,6 +487,19 @@ async def test_same_id_in_the_body_twice_gives_the_same_issue(drive: Driver) -> 
     assert [a["action"] for a in detail["audit_trail"]] == ["IssueRaised"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="production bug: a body id already used by another author answers 201 with "
+    "that author's issue instead of refusing the request",
+)
+async def test_an_id_already_used_by_another_author_is_refused(drive: Driver) -> None:
+    chosen = str(uuid.uuid4())
+    await drive.raise_issue("fp_access", id=chosen)
+    r = await drive.post(ISSUES, "fp_gender", {**RAISE, "theme": "gender", "id": chosen})
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["code"]
+
+
 async def test_same_id_after_the_issue_finished_answers_with_its_final_state(drive: Driver) -> None:
     chosen = str(uuid.uuid4())
     await drive.raise_issue(id=chosen)
@@ -492,7 +524,6 @@ ENDPOINT_IDS = [f"{m} {u.replace(UNKNOWN_ID, '{id}')}" for m, u, _ in ENDPOINTS]
 BAD_CREDENTIALS = {
     "no-token": {},
     "wrong-token": {"Authorization": "Bearer not-a-real-token"},
-    "not-bearer": {"Authorization": "Basic Zm9vOmJhcg=="},
 }
 
 
@@ -502,6 +533,12 @@ async def test_missing_or_wrong_token_answers_401_with_bearer_challenge(
     api: httpx.AsyncClient, method: str, url: str, body: dict[str, Any] | None, credentials: str
 ) -> None:
     r = await api.request(method, url, json=body, headers=BAD_CREDENTIALS[credentials])
+    error_of(r, 401, "unauthorized")
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_non_bearer_authorization_answers_401(api: httpx.AsyncClient) -> None:
+    r = await api.get("/api/v1/me", headers={"Authorization": "Basic Zm9vOmJhcg=="})
     error_of(r, 401, "unauthorized")
     assert r.headers["WWW-Authenticate"] == "Bearer"
 
@@ -601,7 +638,9 @@ async def test_withdraw_by_a_focal_point_who_is_not_the_author_names_the_author_
 
 
 @pytest.mark.parametrize("who", ["chair", "secretariat"])
-async def test_decision_at_level_2_by_a_level_1_decider_answers_403(drive: Driver, who: str) -> None:
+async def test_decision_at_level_2_by_a_level_1_decider_answers_403(
+    drive: Driver, who: str
+) -> None:
     iid = await drive.issue_in("escalated_level_2")
     r = await drive.send(iid, "decision", who)
     error = error_of(r, 403, "permission_denied")
@@ -621,14 +660,13 @@ async def test_approve_of_a_level_2_request_by_the_chair_answers_403(drive: Driv
 
 BY_ID: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
     ("read", "GET", "", None, "auditor"),
-    *[
-        (name, "POST", f"/{spec.path}", spec.body, spec.actor)
-        for name, spec in COMMANDS.items()
-    ],
+    *[(name, "POST", f"/{spec.path}", spec.body, spec.actor) for name, spec in COMMANDS.items()],
 ]
 
 
-@pytest.mark.parametrize(("name", "method", "suffix", "body", "who"), BY_ID, ids=[b[0] for b in BY_ID])
+@pytest.mark.parametrize(
+    ("name", "method", "suffix", "body", "who"), BY_ID, ids=[b[0] for b in BY_ID]
+)
 async def test_unknown_issue_id_answers_404(
     drive: Driver, name: str, method: str, suffix: str, body: dict[str, Any] | None, who: str
 ) -> None:
@@ -800,6 +838,18 @@ async def test_referral_back_with_a_past_new_deadline_answers_422_naming_new_dea
     assert (await drive.get(iid))["state"] == "escalated"
 
 
+@pytest.mark.parametrize("outcome", ["resolved", "deferred", "escalated_further"])
+async def test_new_deadline_on_a_decision_that_does_not_refer_back_answers_422(
+    drive: Driver, outcome: str
+) -> None:
+    iid = await drive.issue_in("escalated")
+    r = await drive.send(iid, "decision", outcome=outcome, new_deadline=future(30).isoformat())
+    error = error_of(r, 422, "invalid_command")
+    assert (error["field"], fields_of(r)) == ("new_deadline", ["new_deadline"])
+    issue = await drive.get(iid)
+    assert (issue["state"], issue["version"]) == ("escalated", 3)
+
+
 async def test_escalated_further_at_the_top_of_the_ladder_answers_422_naming_outcome(
     drive: Driver,
 ) -> None:
@@ -822,7 +872,9 @@ INVALID_QUERIES: list[tuple[dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(
-    ("params", "field"), INVALID_QUERIES, ids=[f"{f}-{i}" for i, (_, f) in enumerate(INVALID_QUERIES)]
+    ("params", "field"),
+    INVALID_QUERIES,
+    ids=[f"{f}-{i}" for i, (_, f) in enumerate(INVALID_QUERIES)],
 )
 async def test_invalid_list_query_answers_422_naming_the_parameter(
     drive: Driver, params: dict[str, Any], field: str
