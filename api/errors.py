@@ -26,7 +26,9 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header"}:
-        parts = parts[1:]
+        where, parts = parts[0], parts[1:]
+        if where == "body" and all(p.isdigit() for p in parts):
+            return "body"  # the body as a whole (e.g. malformed JSON), not a field in it
     return ".".join(parts) or "body"
 
 

@@ -18,10 +18,13 @@ class IllegalTransition(DomainError):
 
     code = "illegal_transition"
 
-    def __init__(self, *, action: str, state: str, allowed_states: list[str]) -> None:
+    def __init__(
+        self, *, action: str, state: str, allowed_states: list[str], message: str | None = None
+    ) -> None:
         allowed = ", ".join(allowed_states) or "no state"
         super().__init__(
-            f"cannot {action.replace('_', ' ')} while the issue is {state}; "
+            message
+            or f"cannot {action.replace('_', ' ')} while the issue is {state}; "
             f"allowed only when it is {allowed}"
         )
         self.action = action

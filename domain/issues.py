@@ -269,7 +269,15 @@ class Issue(BaseModel):
     def check(self, command: IssueCommand, actor: Actor, now: datetime | None = None) -> None:
         """Raise PermissionDenied, IllegalTransition or InvalidCommand if `command` may not run."""
         if isinstance(command, RaiseIssue):
-            # A repeated creation of the same issue is answered with the issue as it is.
+            # A repeated creation by its author is answered with the issue as it is; the id
+            # is not free for anyone else.
+            if actor.id != self.author_id:
+                raise IllegalTransition(
+                    action="raise_issue",
+                    state=self.state.value,
+                    allowed_states=[],
+                    message=f"an issue with id '{self.id}' already exists",
+                )
             return
         self._authorise(command, actor)
         allowed = ALLOWED_FROM[command.kind]

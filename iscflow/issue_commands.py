@@ -18,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.errors import DomainError
 from domain.issues import (
     AddComment,
     ApproveEscalation,
@@ -105,7 +106,14 @@ class IssueCommands:
             raise _rejection(error) from None
         except WorkflowAlreadyStartedError:
             # Only a finished issue gets here (a running one is reused): answer with it.
-            return await self._final_state(command.issue_id)
+            final = await self._final_state(command.issue_id)
+            try:
+                final.check(command, actor)
+            except DomainError as error:
+                raise CommandRejected(
+                    409, error.code, error.message, current_state=final.state.value
+                ) from None
+            return final
 
     async def send(self, issue_id: str, actor: Actor, command: IssueCommand) -> Issue:
         """Deliver one command to the issue's workflow and return the persisted issue."""

@@ -95,6 +95,7 @@ class IssueWorkflow:
     async def raise_issue(self, request: IssueRequest[RaiseIssue]) -> Issue:
         async with self._lock:
             if self._issue is not None:
+                self._check(request.actor, request.command)
                 return self._issue  # a repeated create answers with the issue as it is
             issue, event = Issue.raise_issue(
                 request.command,
@@ -111,11 +112,13 @@ class IssueWorkflow:
     def _validate_raise_issue(self, request: IssueRequest[RaiseIssue]) -> None:
         if issue_workflow_id(request.command.issue_id) != workflow.info().workflow_id:
             raise not_found("the issue id does not match this workflow")
-        if self._issue is None:
-            try:
-                Issue.check_raise(request.command, request.actor)
-            except DomainError as error:
-                raise to_application_error(error) from None
+        if self._issue is not None:
+            self._check(request.actor, request.command)
+            return
+        try:
+            Issue.check_raise(request.command, request.actor)
+        except DomainError as error:
+            raise to_application_error(error) from None
 
     # -- commands -------------------------------------------------------------------------
 

@@ -79,6 +79,13 @@ async def raise_issue(
     sector = body.sector or user.row.sector_code
     if sector is None or directory.get_sector(session=session, code=sector) is None:
         raise ApiError(422, "invalid_command", f"unknown sector '{sector}'", field="sector")
+    if sector != user.row.sector_code:
+        raise ApiError(
+            422,
+            "invalid_command",
+            f"you raise issues for your own sector ({user.row.sector_code}), not {sector}",
+            field="sector",
+        )
     if body.id is not None:
         issue_id = str(body.id)
     elif idempotency_key:

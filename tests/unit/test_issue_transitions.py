@@ -479,3 +479,16 @@ def test_a_deadline_without_a_time_zone_is_refused_by_the_command() -> None:
 
     with pytest.raises(ValidationError, match="timezone"):
         ReturnEscalation(reason="Ask GS.", new_deadline=datetime(2026, 3, 20, 9, 0))
+
+
+def test_repeated_raise_by_the_author_passes_the_check() -> None:
+    make_issue(IssueState.OPEN).check(raise_command(), AUTHOR, NOW)
+
+
+def test_raise_with_an_id_taken_by_another_author_is_an_illegal_transition() -> None:
+    other = ACTORS["fp_theme"]
+
+    with pytest.raises(IllegalTransition, match="already exists") as caught:
+        make_issue(IssueState.OPEN).check(raise_command(), other, NOW)
+
+    assert caught.value.state == "open"
