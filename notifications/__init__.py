@@ -1,0 +1,1 @@
+"""E-mail notifications: templates in the six UN languages and their rendering."""
