@@ -11,10 +11,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.issues import IssueActivities
+from activities.mail import MailActivities
+from activities.notify import MailContext
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
 from workflows.issue import IssueWorkflow
+from workflows.sandbox import workflow_runner
 
 ACTIVITY_THREADS = 16
 
@@ -23,20 +26,27 @@ def build_worker(
     client: Client,
     *,
     engine: Engine,
-    task_queue: str,
+    settings: Settings,
     executor: ThreadPoolExecutor,
     max_cached_workflows: int | None = None,
 ) -> Worker:
     """Wire workflows and activities to their dependencies (the worker's composition root)."""
-    issue_activities = IssueActivities(engine)
+    mail_context = MailContext(
+        public_url=settings.public_url,
+        signing_key=settings.signing_key(),
+        action_link_days=settings.action_link_days,
+    )
+    issue_activities = IssueActivities(engine, mail_context)
+    mail_activities = MailActivities(engine, settings.mail)
     options: dict[str, int] = {}
     if max_cached_workflows is not None:
         options["max_cached_workflows"] = max_cached_workflows
     return Worker(
         client,
-        task_queue=task_queue,
+        task_queue=settings.task_queue,
         workflows=[IssueWorkflow],
-        activities=[issue_activities.record_issue_event],
+        workflow_runner=workflow_runner(),
+        activities=[issue_activities.record_issue_event, mail_activities.send_notification],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
         **options,  # type: ignore[arg-type]
@@ -49,9 +59,7 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     engine = create_db_engine(settings.database_url)
     client = await connect(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(
-            client, engine=engine, task_queue=settings.task_queue, executor=executor
-        )
+        worker = build_worker(client, engine=engine, settings=settings, executor=executor)
         log.info("worker started", task_queue=settings.task_queue)
         async with worker:
             await (stop.wait() if stop is not None else asyncio.Event().wait())

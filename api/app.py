@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.deps import AppState
 from api.errors import install_error_handlers
-from api.routes import issues, meta
+from api.routes import actions, issues, mail, meta
 from iscflow.issue_commands import IssueCommands
 from iscflow.settings import Settings
 from iscflow.temporal import connect
@@ -31,13 +31,7 @@ def create_app(
         app.state.iscflow = AppState(
             settings=settings,
             engine=db,
-            commands=IssueCommands(
-                temporal,
-                task_queue=settings.task_queue,
-                ladder=settings.ladder,
-                policy=settings.issue_policy,
-                timeout=settings.command_timeout_seconds,
-            ),
+            commands=IssueCommands.from_settings(temporal, settings),
         )
         yield
         if own_engine:
@@ -56,4 +50,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(issues.router)
+    app.include_router(mail.router)
+    app.include_router(actions.router)
     return app

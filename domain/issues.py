@@ -8,7 +8,7 @@ the new issue together with the one event that records the step.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from domain.errors import IllegalTransition, InvalidCommand, PermissionDenied
 from domain.ladder import DEFAULT_LADDER, Ladder
+from domain.policy import IssuePolicy
 from domain.roles import Actor, Role
 
 
@@ -30,6 +31,11 @@ class IssueState(StrEnum):
 
 
 TERMINAL_STATES = frozenset({IssueState.CLOSED, IssueState.WITHDRAWN})
+
+
+class ReminderKind(StrEnum):
+    DISCUSSION = "discussion"  # to the focal points, before the discussion deadline
+    APPROVAL_PENDING = "approval_pending"  # to the approver of a pending escalation request
 
 
 class DecisionOutcome(StrEnum):
@@ -100,6 +106,20 @@ class WithdrawIssue(_Command):
     reason: Text
 
 
+class SetDeadline(_Command):
+    kind: Literal["set_deadline"] = "set_deadline"
+    deadline: AwareDatetime
+    reason: Text | None = None
+
+
+class SendReminder(_Command):
+    """Taken by the system on a timer: records that a reminder went out."""
+
+    kind: Literal["send_reminder"] = "send_reminder"
+    reminder: ReminderKind
+    days_before: int | None = None
+
+
 IssueCommand = (
     RaiseIssue
     | AddComment
@@ -110,6 +130,8 @@ IssueCommand = (
     | RecordDecision
     | CloseIssue
     | WithdrawIssue
+    | SetDeadline
+    | SendReminder
 )
 
 
@@ -131,6 +153,8 @@ ALLOWED_FROM: dict[str, frozenset[IssueState]] = {
     "record_decision": frozenset({IssueState.ESCALATED}),
     "close": frozenset({IssueState.DECIDED, IssueState.RESOLVED}),
     "withdraw": frozenset({IssueState.OPEN}),
+    "set_deadline": frozenset({IssueState.OPEN}),
+    "send_reminder": frozenset({IssueState.OPEN, IssueState.ESCALATION_REQUESTED}),
 }
 
 # Event names, one per command (a decision's name depends on its outcome).
@@ -144,18 +168,9 @@ EVENT_NAMES: dict[str, str] = {
     "record_decision": "DecisionRecorded",
     "close": "IssueClosed",
     "withdraw": "IssueWithdrawn",
+    "set_deadline": "DeadlineChanged",
+    "send_reminder": "ReminderSent",
 }
-
-
-class IssuePolicy(BaseModel):
-    """Configurable durations that shape an issue's life."""
-
-    model_config = ConfigDict(frozen=True)
-
-    discussion_days: int = Field(default=10, ge=1, le=365)
-
-    def discussion_deadline(self, now: datetime) -> datetime:
-        return now + timedelta(days=self.discussion_days)
 
 
 class IssueEvent(BaseModel):
@@ -204,6 +219,13 @@ class Issue(BaseModel):
     version: int = 1
     created_at: datetime
     updated_at: datetime
+    # What the reminder timers need (all empty on issues recorded before reminders existed).
+    deadline_set_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    last_reminder_at: datetime | None = None
+    reminders_sent: tuple[int, ...] = ()
+    escalation_requested_at: datetime | None = None
+    approver_reminders_sent: int = 0
     ladder: Ladder = DEFAULT_LADDER
     policy: IssuePolicy = IssuePolicy()
 
@@ -241,6 +263,7 @@ class Issue(BaseModel):
             author_id=actor.id,
             state=IssueState.OPEN,
             discussion_deadline=policy.discussion_deadline(now),
+            deadline_set_at=now,
             created_at=now,
             updated_at=now,
             ladder=ladder,
@@ -334,6 +357,12 @@ class Issue(BaseModel):
             case WithdrawIssue():
                 if actor.id != self.author_id:
                     raise PermissionDenied("only the author may withdraw the issue")
+            case SetDeadline():
+                if role not in {Role.CHAIR, Role.SECRETARIAT}:
+                    raise PermissionDenied("only the chair or the secretariat may move a deadline")
+            case SendReminder():
+                if role is not Role.SYSTEM:
+                    raise PermissionDenied("reminders are sent by the system only")
             case RaiseIssue():
                 pass
 
@@ -355,9 +384,10 @@ class Issue(BaseModel):
                 "a new deadline applies only to a decision that refers the issue back",
                 field="new_deadline",
             )
-        deadline = getattr(command, "new_deadline", None)
+        deadline = getattr(command, "new_deadline", None) or getattr(command, "deadline", None)
         if deadline is not None and now is not None and deadline <= now:
-            raise InvalidCommand("the new deadline must be in the future", field="new_deadline")
+            field = "deadline" if isinstance(command, SetDeadline) else "new_deadline"
+            raise InvalidCommand("the new deadline must be in the future", field=field)
 
     # -- transitions --------------------------------------------------------------------------
 
@@ -386,13 +416,17 @@ class Issue(BaseModel):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         match command:
             case AddComment(body=body):
-                return {}, {"body": body}
+                return {"last_activity_at": now}, {"body": body}
             case ResolveIssue(resolution=text):
                 return {"state": IssueState.RESOLVED, "resolution": text}, {"resolution": text}
             case RequestEscalation(reason=reason):
                 target = self.level + 1
                 return (
-                    {"state": IssueState.ESCALATION_REQUESTED, "requested_level": target},
+                    {
+                        "state": IssueState.ESCALATION_REQUESTED,
+                        "requested_level": target,
+                        **_pending_from(now),
+                    },
                     {"reason": reason, "level": target},
                 )
             case ApproveEscalation(note=note):
@@ -409,6 +443,8 @@ class Issue(BaseModel):
                         "level": 0,
                         "requested_level": None,
                         "discussion_deadline": deadline,
+                        "reminders_sent": (),
+                        "deadline_set_at": now,
                     },
                     {"reason": reason, "discussion_deadline": _iso(deadline)},
                 )
@@ -418,6 +454,13 @@ class Issue(BaseModel):
                 return {"state": IssueState.CLOSED}, {"note": note}
             case WithdrawIssue(reason=reason):
                 return {"state": IssueState.WITHDRAWN}, {"reason": reason}
+            case SetDeadline(deadline=deadline, reason=reason):
+                return (
+                    {"discussion_deadline": deadline, "reminders_sent": (), "deadline_set_at": now},
+                    {"discussion_deadline": _iso(deadline), "reason": reason},
+                )
+            case SendReminder():
+                return self._reminder_changes(command, now)
             case RaiseIssue():
                 raise IllegalTransition(
                     action="raise_issue", state=self.state.value, allowed_states=[]
@@ -440,6 +483,8 @@ class Issue(BaseModel):
                         "state": IssueState.OPEN,
                         "level": 0,
                         "discussion_deadline": deadline,
+                        "reminders_sent": (),
+                        "deadline_set_at": now,
                     },
                     data,
                 )
@@ -447,11 +492,34 @@ class Issue(BaseModel):
                 target = self.level + 1
                 data["level"] = target
                 return (
-                    {**base, "state": IssueState.ESCALATION_REQUESTED, "requested_level": target},
+                    {
+                        **base,
+                        "state": IssueState.ESCALATION_REQUESTED,
+                        "requested_level": target,
+                        **_pending_from(now),
+                    },
                     data,
                 )
             case DecisionOutcome.DEFERRED:
                 return base, data
+
+    def _reminder_changes(
+        self, command: SendReminder, now: datetime
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        data: dict[str, Any] = {"reminder": command.reminder.value}
+        if command.reminder is ReminderKind.DISCUSSION:
+            sent = (*self.reminders_sent, command.days_before or 0)
+            data["days_before"] = command.days_before
+            return {"reminders_sent": sent, "last_reminder_at": now}, data
+        count = self.approver_reminders_sent + 1
+        data["count"] = count
+        data["copy_secretariat"] = count > self.policy.approver_reminders_before_copy
+        return {"approver_reminders_sent": count, "last_reminder_at": now}, data
+
+
+def _pending_from(now: datetime) -> dict[str, Any]:
+    """A new escalation request starts its approver's reminder count afresh."""
+    return {"escalation_requested_at": now, "approver_reminders_sent": 0, "last_reminder_at": None}
 
 
 def _roles(groups: Iterable[tuple[Role, ...]]) -> tuple[Role, ...]:

@@ -86,19 +86,12 @@ def run_embedded(settings: Settings, *, demo: bool, out: TextIO) -> None:
 async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO) -> None:
     client = await connect(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
-        worker = build_worker(
-            client, engine=engine, task_queue=settings.task_queue, executor=executor
-        )
+        worker = build_worker(client, engine=engine, settings=settings, executor=executor)
         async with worker:
             tokens: dict[str, str] = {}
             if demo:
                 people = load_people(engine, demo_now())
-                commands = IssueCommands(
-                    client,
-                    task_queue=settings.task_queue,
-                    ladder=settings.ladder,
-                    policy=settings.issue_policy,
-                )
+                commands = IssueCommands.from_settings(client, settings)
                 created = await load_issues(engine, commands, people)
                 tokens = {uid: token for uid, (_, token) in people.items()}
                 path = settings.data_dir.resolve() / "demo-tokens.json"

@@ -7,6 +7,7 @@ knows how a command becomes a Temporal Update.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from temporalio.client import (
@@ -25,16 +26,18 @@ from domain.issues import (
     CloseIssue,
     Issue,
     IssueCommand,
-    IssuePolicy,
     RaiseIssue,
     RecordDecision,
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SetDeadline,
     WithdrawIssue,
 )
 from domain.ladder import Ladder
+from domain.policy import IssuePolicy
 from domain.roles import Actor
+from iscflow.settings import Settings
 from workflows.issue import IssueRequest, IssueWorkflow, IssueWorkflowInput, issue_workflow_id
 
 STATUS_BY_TYPE = {
@@ -53,6 +56,7 @@ UPDATES: dict[type[IssueCommand], Any] = {
     RecordDecision: IssueWorkflow.record_decision,
     CloseIssue: IssueWorkflow.close,
     WithdrawIssue: IssueWorkflow.withdraw,
+    SetDeadline: IssueWorkflow.set_deadline,
 }
 
 
@@ -76,11 +80,25 @@ class IssueCommands:
         ladder: Ladder,
         policy: IssuePolicy,
         timeout: float = 30.0,
+        send_retry_max_seconds: float = 300.0,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
-        self._input = IssueWorkflowInput(ladder=ladder, policy=policy)
+        self._input = IssueWorkflowInput(
+            ladder=ladder, policy=policy, send_retry_max_seconds=send_retry_max_seconds
+        )
         self._timeout = timeout
+
+    @classmethod
+    def from_settings(cls, client: Client, settings: Settings) -> IssueCommands:
+        return cls(
+            client,
+            task_queue=settings.task_queue,
+            ladder=settings.ladder,
+            policy=settings.issue_policy,
+            timeout=settings.command_timeout_seconds,
+            send_retry_max_seconds=settings.mail.retry_max_seconds,
+        )
 
     async def raise_issue(self, actor: Actor, command: RaiseIssue) -> Issue:
         """Start the issue's workflow and raise it; a repeat returns the same issue."""
@@ -106,6 +124,8 @@ class IssueCommands:
             raise _rejection(error) from None
         except WorkflowAlreadyStartedError:
             # Only a finished issue gets here (a running one is reused): answer with it.
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await start.workflow_handle()  # the same refusal, retrieved so it is not logged
             final = await self._final_state(command.issue_id)
             try:
                 final.check(command, actor)
@@ -126,18 +146,28 @@ class IssueCommands:
         except WorkflowUpdateFailedError as error:
             raise _rejection(error) from None
         except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                if "completed" in error.message or "closed" in error.message:
-                    final = await self._final_state(issue_id)
-                    raise CommandRejected(
-                        409,
-                        "illegal_transition",
-                        f"the issue is {final.state.value} and takes no more commands",
-                        current_state=final.state.value,
-                        allowed_states=[],
-                    ) from None
+            if error.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            if not await self._exists(issue_id):
                 raise CommandRejected(404, "not_found", "no such issue") from None
+            # The workflow finished (or finished while the command waited): answer with it.
+            final = await self._final_state(issue_id)
+            raise CommandRejected(
+                409,
+                "illegal_transition",
+                f"the issue is {final.state.value} and takes no more commands",
+                current_state=final.state.value,
+                allowed_states=[],
+            ) from None
+
+    async def _exists(self, issue_id: str) -> bool:
+        try:
+            await self._client.get_workflow_handle(issue_workflow_id(issue_id)).describe()
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:
+                return False
             raise
+        return True
 
     async def current(self, issue_id: str) -> Issue | None:
         handle = self._client.get_workflow_handle(issue_workflow_id(issue_id))

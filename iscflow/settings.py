@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.issues import IssuePolicy
 from domain.ladder import DEFAULT_LADDER, Ladder
+from domain.policy import IssuePolicy
+
+WEAK_SECRETS = {"changeme", "secret", "password", "iscflow", "default"}
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail. The embedded stack points this at its own SMTP sink."""
+
+    host: str = "127.0.0.1"
+    port: int = 2525
+    starttls: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = "ISC-TF <isc-tf@iscflow.localhost>"
+    list_id: str = "isc-tf.iscflow.localhost"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Longest wait between two attempts when the SMTP server is away.
+    retry_max_seconds: float = Field(default=300.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -33,8 +51,36 @@ class Settings(BaseSettings):
     ladder: Ladder = DEFAULT_LADDER
     issue_policy: IssuePolicy = IssuePolicy()
 
+    mail: MailSettings = MailSettings()
+    # Signs e-mail action links. Required wherever several processes must agree on it;
+    # the embedded stack keeps one in the data directory when none is given.
+    secret_key: SecretStr | None = None
+    action_link_days: int = Field(default=14, ge=1)
+    digest_interval_hours: float = Field(default=24.0, gt=0)
+
     # How long an update waits for a worker before the API answers 503.
     command_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if len(secret) < 32 or secret.lower() in WEAK_SECRETS:
+            raise ValueError("secret_key must be at least 32 random characters")
+        return value
+
+    def signing_key(self) -> bytes:
+        """The key for action links: the configured one, or one kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -147,3 +147,18 @@ def actor_for(*, session: Session, user: UserRow) -> Actor:
         role=Role(user.role),
         themes=frozenset(themes_of(session=session, user_id=user.id)),
     )
+
+
+def set_preferences(
+    *, session: Session, user_id: str, language: str | None = None, digest: str | None = None
+) -> UserRow | None:
+    """Change a user's language and/or digest preference; None if there is no such user."""
+    user = session.get(UserRow, user_id)
+    if user is None:
+        return None
+    if language is not None:
+        user.language = language
+    if digest is not None:
+        user.digest = digest
+    session.add(user)
+    return user

@@ -45,6 +45,8 @@ class UserRow(SQLModel, table=True):
     role: str = Field(max_length=32)
     sector_code: str | None = Field(default=None, foreign_key="sector.code", max_length=16)
     language: str = Field(default="en", max_length=8)
+    # "immediate": one mail per notification; "daily": held for the digest.
+    digest: str = Field(default="immediate", max_length=16)
     active: bool = True
     created_at: datetime = _ts()
 
@@ -126,13 +128,20 @@ class AuditEventRow(SQLModel, table=True):
 
 
 class OutboxRow(SQLModel, table=True):
-    """Notifications written in the same transaction as the event that causes them."""
+    """Notifications written in the same transaction as the event that causes them.
+
+    status: pending → sent; retrying after a failed attempt; held for a digest → digested.
+    """
 
     __tablename__ = "outbox"
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
     event_key: str = Field(index=True, max_length=200)
+    kind: str = Field(default="", max_length=40)
+    user_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="pending", index=True, max_length=16)
+    unsubscribe_url: str = Field(default="", max_length=1000)
     recipient: str = Field(max_length=320)
     language: str = Field(default="en", max_length=8)
     subject: str = Field(max_length=300)
@@ -142,3 +151,14 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True)
     attempts: int = 0
     last_error: str | None = None
+
+
+class ActionLinkUseRow(SQLModel, table=True):
+    """A signed action link, once used; the primary key makes a link single-use."""
+
+    __tablename__ = "action_link_use"
+
+    link_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(max_length=64)
+    issue_id: str = Field(max_length=64)
+    used_at: datetime = _ts()

@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from temporalio.client import Client
 
-from domain.issues import IssuePolicy
-from domain.ladder import DEFAULT_LADDER
 from iscflow.devserver import free_port, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import IssueCommands
-from iscflow.settings import Settings
+from iscflow.mailsink import MailSink
+from iscflow.settings import MailSettings, Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
 from storage.migrate import upgrade
@@ -101,12 +100,27 @@ def task_queue() -> str:
 
 
 @pytest.fixture
-def settings(temporal_address: str, task_queue: str, tmp_path: Path) -> Settings:
+def mail_sink(tmp_path: Path) -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    sink = MailSink(tmp_path / "mail", port=free_port())
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def settings(
+    temporal_address: str, task_queue: str, tmp_path: Path, mail_sink: MailSink
+) -> Settings:
     return Settings(
         data_dir=tmp_path,
         temporal_address=temporal_address,
         task_queue=task_queue,
         command_timeout_seconds=30,
+        public_url="http://iscflow.test",
+        mail=MailSettings(port=mail_sink.port, retry_max_seconds=1.0, timeout_seconds=5),
     )
 
 
@@ -115,18 +129,12 @@ async def client(settings: Settings) -> Client:
     return await connect(settings)
 
 
-async def _running_worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[None]:
-    with ThreadPoolExecutor(max_workers=16) as executor:
-        worker = build_worker(client, engine=engine, task_queue=task_queue, executor=executor)
-        async with worker:
-            yield
-
-
 @pytest.fixture
-async def worker(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[None]:
+async def worker(client: Client, engine: Engine, settings: Settings) -> AsyncIterator[None]:
     """An in-process worker on this test's own task queue, writing to `engine`."""
-    async for _ in _running_worker(client, engine, task_queue):
-        yield
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        async with build_worker(client, engine=engine, settings=settings, executor=executor):
+            yield
 
 
 @pytest.fixture
@@ -135,7 +143,5 @@ def people(engine: Engine) -> People:
 
 
 @pytest.fixture
-def commands(client: Client, task_queue: str) -> IssueCommands:
-    return IssueCommands(
-        client, task_queue=task_queue, ladder=DEFAULT_LADDER, policy=IssuePolicy(), timeout=30
-    )
+def commands(client: Client, settings: Settings) -> IssueCommands:
+    return IssueCommands.from_settings(client, settings)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.calendar import BusinessCalendar
 from domain.issues import ALLOWED_FROM
 from tests.api.conftest import auth
 from tests.support.people import People
@@ -194,7 +195,11 @@ async def test_raise_answers_201_with_the_issue_open_at_level_0(drive: Driver) -
     assert issue["decision_outcome"] is None
     uuid.UUID(issue["id"])
     deadline = parse(issue["discussion_deadline"])
-    assert before + timedelta(days=9) < deadline < datetime.now(UTC) + timedelta(days=11)
+    created = parse(issue["created_at"])
+    assert before <= created <= datetime.now(UTC)
+    # Ten working days in Geneva span two weekends: at least twelve calendar days.
+    assert deadline == BusinessCalendar().add_working_days(created, 10)
+    assert deadline - created >= timedelta(days=12)
 
 
 async def test_raise_strips_whitespace_from_the_echoed_fields(drive: Driver) -> None:

@@ -18,14 +18,13 @@ from domain.issues import (
     ApproveEscalation,
     CloseIssue,
     DecisionOutcome,
-    IssuePolicy,
     IssueState,
     RaiseIssue,
     RecordDecision,
     RequestEscalation,
 )
-from domain.ladder import DEFAULT_LADDER
 from iscflow.issue_commands import IssueCommands
+from iscflow.settings import Settings
 from storage.models import AuditEventRow, IssueRow
 from tests.support.people import People
 from tests.support.processes import start_worker_process
@@ -69,10 +68,11 @@ async def test_killed_worker_loses_and_doubles_nothing(
     temporal_address: str,
     task_queue: str,
     database_url: str,
+    settings: Settings,
     tmp_path: Path,
 ) -> None:
-    commands = IssueCommands(
-        client, task_queue=task_queue, ladder=DEFAULT_LADDER, policy=IssuePolicy(), timeout=180
+    commands = IssueCommands.from_settings(
+        client, settings.model_copy(update={"command_timeout_seconds": 180})
     )
     log = tmp_path / "worker.log"
 
@@ -82,6 +82,7 @@ async def test_killed_worker_loses_and_doubles_nothing(
             task_queue=task_queue,
             database_url=database_url,
             data_dir=tmp_path,
+            mail_port=settings.mail.port,
             log=log,
         )
 

@@ -13,7 +13,13 @@ def iscflow_executable() -> str:
 
 
 def start_worker_process(
-    *, temporal_address: str, task_queue: str, database_url: str, data_dir: Path, log: Path
+    *,
+    temporal_address: str,
+    task_queue: str,
+    database_url: str,
+    data_dir: Path,
+    mail_port: int,
+    log: Path,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -21,6 +27,9 @@ def start_worker_process(
         "ISCFLOW_TASK_QUEUE": task_queue,
         "ISCFLOW_DATABASE_URL": database_url,
         "ISCFLOW_DATA_DIR": str(data_dir),
+        "ISCFLOW_MAIL__PORT": str(mail_port),
+        "ISCFLOW_MAIL__RETRY_MAX_SECONDS": "1",
+        "ISCFLOW_PUBLIC_URL": "http://iscflow.test",
     }
     with open(log, "ab") as out:
         return subprocess.Popen(

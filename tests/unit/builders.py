@@ -19,9 +19,12 @@ from domain.issues import (
     IssueState,
     RaiseIssue,
     RecordDecision,
+    ReminderKind,
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SendReminder,
+    SetDeadline,
     WithdrawIssue,
 )
 from domain.ladder import DEFAULT_LADDER, Ladder
@@ -129,6 +132,10 @@ SAMPLE_COMMANDS: dict[str, IssueCommand] = {
     ),
     "close": CloseIssue(note="Done."),
     "withdraw": WithdrawIssue(reason="Raised in error."),
+    "set_deadline": SetDeadline(
+        deadline=NOW + timedelta(days=14), reason="Waiting for the Council's input."
+    ),
+    "send_reminder": SendReminder(reminder=ReminderKind.DISCUSSION, days_before=3),
 }
 
 
@@ -152,6 +159,10 @@ def actor_with_right(kind: str, issue: Issue) -> Actor:
             return ACTORS["chair"]
         case "withdraw":
             return AUTHOR
+        case "set_deadline":
+            return ACTORS["chair"]
+        case "send_reminder":
+            return ACTORS[Role.SYSTEM.value]
     raise AssertionError(f"no actor known for command kind {kind!r}")
 
 

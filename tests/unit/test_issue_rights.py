@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -22,9 +23,12 @@ from domain.issues import (
     IssueCommand,
     IssueState,
     RecordDecision,
+    ReminderKind,
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SendReminder,
+    SetDeadline,
     WithdrawIssue,
 )
 from domain.roles import Role
@@ -125,6 +129,24 @@ RIGHTS_CASES: list[RightsCase] = [
     ),
     RightsCase(
         "withdraw", _open, WithdrawIssue(reason="Raised in error."), frozenset({"fp_author"})
+    ),
+    RightsCase(
+        "set_deadline",
+        _open,
+        SetDeadline(deadline=NOW + timedelta(days=14), reason="Council first."),
+        frozenset({"chair", "secretariat"}),
+    ),
+    RightsCase(
+        "send_discussion_reminder",
+        _open,
+        SendReminder(reminder=ReminderKind.DISCUSSION, days_before=3),
+        frozenset({"system"}),
+    ),
+    RightsCase(
+        "send_approval_pending_reminder",
+        _requested(0, 1),
+        SendReminder(reminder=ReminderKind.APPROVAL_PENDING),
+        frozenset({"system"}),
     ),
 ]
 

@@ -6,7 +6,7 @@ a command kind added later is covered without editing this file.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,12 +22,15 @@ from domain.issues import (
     IssuePolicy,
     IssueState,
     RecordDecision,
+    ReminderKind,
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SendReminder,
+    SetDeadline,
     WithdrawIssue,
 )
-from domain.roles import Role
+from domain.roles import SYSTEM_ACTOR, Role
 from tests.unit.builders import (
     ACTORS,
     AUTHOR,
@@ -51,6 +54,8 @@ EXPECTED_TO_STATE: dict[str, IssueState | None] = {
     "record_decision": IssueState.DECIDED,  # the sample decision's outcome is "resolved"
     "close": IssueState.CLOSED,
     "withdraw": IssueState.WITHDRAWN,
+    "set_deadline": None,
+    "send_reminder": None,
 }
 
 ALLOWED_CASES: list[tuple[str, IssueState]] = [
@@ -66,7 +71,9 @@ FORBIDDEN_CASES: list[tuple[str, IssueState]] = [
     if state not in states
 ]
 
-SEVEN_DAYS = IssuePolicy(discussion_days=7)
+SEVEN_DAYS = IssuePolicy(discussion_days=7)  # working days (the default)
+# NOW is Thursday 5 March 2026, 13:00 UTC; seven Geneva working days on is Monday 16 March.
+SEVEN_WORKING_DAYS_FROM_NOW = datetime(2026, 3, 16, 13, 0, tzinfo=UTC)
 OLD_VERSION = 4  # not 1, so `sequence == version + 1` cannot pass by coincidence
 
 
@@ -100,6 +107,8 @@ def test_transition_table_is_the_designed_one() -> None:
         "record_decision": {S.ESCALATED},
         "close": {S.DECIDED, S.RESOLVED},
         "withdraw": {S.OPEN},
+        "set_deadline": {S.OPEN},
+        "send_reminder": {S.OPEN, S.ESCALATION_REQUESTED},
     }
     assert designed == ALLOWED_FROM
 
@@ -124,11 +133,20 @@ def test_raise_issue_opens_issue_with_policy_deadline_and_first_event() -> None:
     assert (issue.level, issue.requested_level, issue.version) == (0, None, 1)
     assert issue.author_id == AUTHOR.id
     assert issue.created_at == issue.updated_at == NOW
-    assert issue.discussion_deadline == NOW + timedelta(days=7)
+    assert issue.discussion_deadline == SEVEN_WORKING_DAYS_FROM_NOW
+    assert event.data["discussion_deadline"] == SEVEN_WORKING_DAYS_FROM_NOW.isoformat()
     assert event.name == "IssueRaised"
     assert (event.sequence, event.from_state, event.to_state) == (1, None, IssueState.OPEN)
     assert (event.actor_id, event.actor_role, event.at) == (AUTHOR.id, Role.FOCAL_POINT, NOW)
     assert event.key == f"issue-{ISSUE_ID}#1"
+
+
+def test_raise_issue_under_a_legacy_policy_counts_calendar_days() -> None:
+    legacy = IssuePolicy(discussion_days=7, working_days=False)
+
+    issue, _ = Issue.raise_issue(raise_command(), AUTHOR, NOW, policy=legacy)
+
+    assert issue.discussion_deadline == NOW + timedelta(days=7)  # Thursday 12 March
 
 
 def test_raise_issue_against_an_existing_issue_is_an_illegal_transition() -> None:
@@ -172,14 +190,16 @@ def test_allowed_transition_returns_new_issue_and_event_recording_the_step(
 
 
 @pytest.mark.parametrize("state", [s for s in IssueState if s in ALLOWED_FROM["add_comment"]])
-def test_comment_changes_nothing_but_version_and_records_the_body(state: IssueState) -> None:
+def test_comment_records_the_body_and_activity_time_and_changes_nothing_else(
+    state: IssueState,
+) -> None:
     old = typical_issue(state, version=OLD_VERSION)
 
     new, event = old.handle(AddComment(body="BDT agrees."), ACTORS["chair"], NOW)
 
-    assert new.model_dump(exclude={"version", "updated_at"}) == old.model_dump(
-        exclude={"version", "updated_at"}
-    )
+    changed = {"version", "updated_at", "last_activity_at"}
+    assert new.model_dump(exclude=changed) == old.model_dump(exclude=changed)
+    assert (old.last_activity_at, new.last_activity_at) == (None, NOW)
     assert event.data == {"body": "BDT agrees."}
 
 
@@ -241,10 +261,10 @@ def test_return_escalation_reopens_at_level_zero_with_policy_deadline_from_now(
 
     assert new.state is IssueState.OPEN
     assert (new.level, new.requested_level) == (0, None)
-    assert new.discussion_deadline == NOW + timedelta(days=7)
+    assert new.discussion_deadline == SEVEN_WORKING_DAYS_FROM_NOW
     assert event.data == {
         "reason": "Ask GS.",
-        "discussion_deadline": (NOW + timedelta(days=7)).isoformat(),
+        "discussion_deadline": SEVEN_WORKING_DAYS_FROM_NOW.isoformat(),
     }
 
 
@@ -285,10 +305,10 @@ def test_decision_referred_back_reopens_at_level_zero_with_policy_deadline_from_
 
     assert new.state is IssueState.OPEN
     assert (new.level, new.requested_level) == (0, None)
-    assert new.discussion_deadline == NOW + timedelta(days=7)
+    assert new.discussion_deadline == SEVEN_WORKING_DAYS_FROM_NOW
     assert new.decision_outcome is DecisionOutcome.REFERRED_BACK
     assert event.to_state is IssueState.OPEN
-    assert event.data["discussion_deadline"] == (NOW + timedelta(days=7)).isoformat()
+    assert event.data["discussion_deadline"] == SEVEN_WORKING_DAYS_FROM_NOW.isoformat()
 
 
 def test_decision_referred_back_uses_the_given_new_deadline() -> None:
@@ -356,6 +376,129 @@ def test_withdraw_moves_open_issue_to_withdrawn() -> None:
     assert new.state is IssueState.WITHDRAWN
     assert new.is_terminal
     assert event.data == {"reason": "Raised in error."}
+
+
+# -- deadlines and reminders --------------------------------------------------------------------
+
+
+def test_set_deadline_moves_the_deadline_and_forgets_the_reminders_sent() -> None:
+    old = make_issue(IssueState.OPEN, version=OLD_VERSION, reminders_sent=(3,))
+    deadline = NOW + timedelta(days=20)
+
+    new, event = old.handle(
+        SetDeadline(deadline=deadline, reason="Council first."), ACTORS["secretariat"], NOW
+    )
+
+    assert (new.state, new.discussion_deadline, new.reminders_sent) == (
+        IssueState.OPEN,
+        deadline,
+        (),
+    )
+    assert event.name == "DeadlineChanged"
+    assert event.data == {"discussion_deadline": deadline.isoformat(), "reason": "Council first."}
+
+
+@pytest.mark.parametrize("offset", [timedelta(0), -timedelta(minutes=1)], ids=["now", "past"])
+def test_set_deadline_not_in_the_future_is_invalid_and_leaves_the_issue_unchanged(
+    offset: timedelta,
+) -> None:
+    issue = make_issue(IssueState.OPEN)
+    before = issue.model_dump()
+
+    with pytest.raises(InvalidCommand) as caught:
+        issue.handle(SetDeadline(deadline=NOW + offset), ACTORS["chair"], NOW)
+
+    assert caught.value.field == "deadline"
+    assert issue.model_dump() == before
+
+
+def test_discussion_reminder_is_recorded_with_its_days_before_and_time() -> None:
+    old = make_issue(IssueState.OPEN, reminders_sent=(3,))
+
+    new, event = old.handle(
+        SendReminder(reminder=ReminderKind.DISCUSSION, days_before=1), SYSTEM_ACTOR, NOW
+    )
+
+    assert (new.reminders_sent, new.last_reminder_at) == ((3, 1), NOW)
+    assert new.approver_reminders_sent == 0
+    assert event.name == "ReminderSent"
+    assert event.data == {"reminder": "discussion", "days_before": 1}
+
+
+@pytest.mark.parametrize(
+    ("already_sent", "copy_secretariat"),
+    [(0, False), (2, False), (3, True), (7, True)],
+    ids=["1st", "3rd", "4th", "8th"],
+)
+def test_approver_reminder_counts_and_copies_the_secretariat_after_the_third(
+    already_sent: int, copy_secretariat: bool
+) -> None:
+    old = make_issue(
+        IssueState.ESCALATION_REQUESTED,
+        requested_level=1,
+        escalation_requested_at=RAISED_AT,
+        approver_reminders_sent=already_sent,
+    )
+
+    new, event = old.handle(SendReminder(reminder=ReminderKind.APPROVAL_PENDING), SYSTEM_ACTOR, NOW)
+
+    assert (new.approver_reminders_sent, new.last_reminder_at) == (already_sent + 1, NOW)
+    assert new.reminders_sent == ()
+    assert event.data == {
+        "reminder": "approval_pending",
+        "count": already_sent + 1,
+        "copy_secretariat": copy_secretariat,
+    }
+
+
+def test_request_escalation_starts_the_approver_reminders_afresh() -> None:
+    old = make_issue(
+        IssueState.OPEN, last_reminder_at=RAISED_AT, approver_reminders_sent=5, reminders_sent=(3,)
+    )
+
+    new, _ = old.handle(RequestEscalation(reason="No budget."), ACTORS["fp_theme"], NOW)
+
+    assert new.escalation_requested_at == NOW
+    assert (new.approver_reminders_sent, new.last_reminder_at) == (0, None)
+
+
+def test_decision_escalated_further_starts_the_approver_reminders_afresh() -> None:
+    old = _escalated(level=1).model_copy(
+        update={
+            "escalation_requested_at": RAISED_AT,
+            "last_reminder_at": RAISED_AT,
+            "approver_reminders_sent": 4,
+        }
+    )
+
+    new, _ = old.handle(
+        RecordDecision(outcome=DecisionOutcome.ESCALATED_FURTHER, text="Beyond us."),
+        ACTORS["chair"],
+        NOW,
+    )
+
+    assert new.escalation_requested_at == NOW
+    assert (new.approver_reminders_sent, new.last_reminder_at) == (0, None)
+
+
+def test_return_escalation_forgets_the_discussion_reminders_sent() -> None:
+    old = make_issue(IssueState.ESCALATION_REQUESTED, requested_level=1, reminders_sent=(3, 1))
+
+    new, _ = old.handle(ReturnEscalation(reason="Ask GS."), ACTORS["chair"], NOW)
+
+    assert new.reminders_sent == ()
+
+
+def test_decision_referred_back_forgets_the_discussion_reminders_sent() -> None:
+    old = _escalated().model_copy(update={"reminders_sent": (3, 1)})
+
+    new, _ = old.handle(
+        RecordDecision(outcome=DecisionOutcome.REFERRED_BACK, text="Sectors first."),
+        ACTORS["chair"],
+        NOW,
+    )
+
+    assert new.reminders_sent == ()
 
 
 # -- every forbidden transition -----------------------------------------------------------------

@@ -20,7 +20,6 @@ from domain.issues import (
     ApproveEscalation,
     CloseIssue,
     DecisionOutcome,
-    IssuePolicy,
     RaiseIssue,
     RecordDecision,
     RequestEscalation,
@@ -28,11 +27,11 @@ from domain.issues import (
     ReturnEscalation,
     WithdrawIssue,
 )
-from domain.ladder import DEFAULT_LADDER
 from iscflow.devserver import free_port, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import CommandRejected, IssueCommands
-from iscflow.settings import Settings
+from iscflow.mailsink import MailSink
+from iscflow.settings import MailSettings, Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
 from storage.migrate import upgrade
@@ -102,17 +101,22 @@ async def record(version: str) -> None:
     server = start_dev_server(port=port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(data_dir=Path(tmp), temporal_address=f"127.0.0.1:{port}")
+            sink = MailSink(Path(tmp) / "mail", port=free_port())
+            sink.start()
+            settings = Settings(
+                data_dir=Path(tmp),
+                temporal_address=f"127.0.0.1:{port}",
+                task_queue="record",
+                mail=MailSettings(port=sink.port),
+            )
             engine = create_db_engine(settings.database_url)
             upgrade(engine)
             load_reference_data(engine)
             people = add_people(engine)
             client = await connect(settings)
-            commands = IssueCommands(
-                client, task_queue="record", ladder=DEFAULT_LADDER, policy=IssuePolicy()
-            )
+            commands = IssueCommands.from_settings(client, settings)
             with ThreadPoolExecutor(16) as pool:
-                async with build_worker(client, engine=engine, task_queue="record", executor=pool):
+                async with build_worker(client, engine=engine, settings=settings, executor=pool):
                     for name, scenario in SCENARIOS.items():
                         iid = str(uuid.uuid4())
                         await scenario(commands, people, iid)
@@ -122,6 +126,7 @@ async def record(version: str) -> None:
                         path.write_text(history.to_json())
                         print(f"recorded {path.name}")
             engine.dispose()
+            sink.stop()
     finally:
         stop_dev_server(server)
 

@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.issue import IssueWorkflow
+from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -23,7 +24,11 @@ def test_recorded_histories_are_present() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.name for p in HISTORIES])
 async def test_recorded_history_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[IssueWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[IssueWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -37,6 +42,10 @@ async def test_a_changed_workflow_is_caught_by_replay(tmp_path: Path) -> None:
         if attrs:
             attrs["activityType"]["name"] = "some_other_activity"
     history = WorkflowHistory.from_json("tampered", json.dumps(data))
-    replayer = Replayer(workflows=[IssueWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[IssueWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None

@@ -1,0 +1,106 @@
+"""Delivering one outbox row by SMTP, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import structlog
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from temporalio import activity
+
+from iscflow.settings import MailSettings
+from storage import outbox
+from storage.db import session_scope, utc
+from storage.models import OutboxRow
+
+log = structlog.get_logger("iscflow.mail")
+
+
+class SendResult(BaseModel):
+    outbox_id: int
+    status: str
+
+
+def message_id(row: OutboxRow, mail: MailSettings) -> str:
+    """Deterministic: the same row always carries the same Message-ID."""
+    digest = hashlib.sha256(row.idempotency_key.encode()).hexdigest()[:40]
+    return f"<{digest}@{mail.list_id}>"
+
+
+def build_message(row: OutboxRow, mail: MailSettings) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail.from_address
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(utc(row.created_at))
+    message["Message-ID"] = message_id(row, mail)
+    message["Auto-Submitted"] = "auto-generated"
+    message["Precedence"] = "bulk"
+    message["List-Id"] = f"ISC-TF notifications <{mail.list_id}>"
+    if row.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["X-Iscflow-Kind"] = row.kind
+    message.set_content(row.body_text)
+    message.add_alternative(row.body_html, subtype="html")
+    # After the body: setting content resets the Content-* headers.
+    message["Content-Language"] = row.language
+    return message
+
+
+class MailActivities:
+    def __init__(self, engine: Engine, mail: MailSettings) -> None:
+        self._engine = engine
+        self._mail = mail
+
+    def _load(self, outbox_id: int) -> OutboxRow | None:
+        with session_scope(self._engine) as session:
+            return outbox.get_outbox(session=session, outbox_id=outbox_id)
+
+    def _mark_sent(self, outbox_id: int) -> None:
+        with session_scope(self._engine) as session:
+            outbox.mark_sent(session=session, outbox_id=outbox_id, now=datetime.now(UTC))
+
+    def _mark_failed(self, outbox_id: int, error: str) -> None:
+        with session_scope(self._engine) as session:
+            outbox.mark_failed(session=session, outbox_id=outbox_id, error=error)
+
+    @activity.defn(name="send_notification")
+    async def send_notification(self, outbox_id: int) -> SendResult:
+        """Send the row unless it was sent already; record every failed attempt."""
+        row = await asyncio.to_thread(self._load, outbox_id)
+        if row is None:
+            return SendResult(outbox_id=outbox_id, status="missing")
+        if row.sent_at is not None or row.status in {outbox.HELD, outbox.DIGESTED}:
+            return SendResult(outbox_id=outbox_id, status=row.status)
+        mail = self._mail
+        try:
+            await aiosmtplib.send(
+                build_message(row, mail),
+                hostname=mail.host,
+                port=mail.port,
+                start_tls=mail.starttls,
+                username=mail.username,
+                password=mail.password.get_secret_value() if mail.password else None,
+                timeout=mail.timeout_seconds,
+            )
+        except (aiosmtplib.SMTPException, OSError) as error:
+            await asyncio.to_thread(self._mark_failed, outbox_id, str(error))
+            log.warning(
+                "mail delivery failed; will retry",
+                outbox_id=outbox_id,
+                attempt=activity.info().attempt,
+                error=str(error),
+            )
+            raise
+        await asyncio.to_thread(self._mark_sent, outbox_id)
+        return SendResult(outbox_id=outbox_id, status=outbox.SENT)
+
+
+__all__ = ["MailActivities", "SendResult", "build_message", "message_id"]
