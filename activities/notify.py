@@ -44,6 +44,16 @@ def _link(ctx: MailContext, path: str, payload: LinkPayload) -> str:
     return f"{ctx.public_url}/{path}/{sign(payload, ctx.signing_key)}"
 
 
+def preferences_url(ctx: MailContext, user_id: str, now: datetime) -> str:
+    """The signed link to a user's mail preferences (also the List-Unsubscribe target)."""
+    payload = LinkPayload(
+        purpose="preferences",
+        user_id=user_id,
+        expires_at=now + timedelta(days=PREFERENCES_LINK_DAYS),
+    )
+    return _link(ctx, "preferences", payload)
+
+
 def _context(
     session: Session,
     issue: Issue,
@@ -55,11 +65,6 @@ def _context(
     theme = directory.get_theme(session=session, code=issue.theme)
     actor = directory.get_user(session=session, user_id=event.actor_id)
     level = issue.requested_level or issue.level
-    preferences = LinkPayload(
-        purpose="preferences",
-        user_id=user.id,
-        expires_at=now + timedelta(days=PREFERENCES_LINK_DAYS),
-    )
     days_before = event.data.get("days_before")
     return NotificationContext(
         recipient_name=user.name,
@@ -77,7 +82,7 @@ def _context(
         decision_text=event.data.get("text"),
         reminder_count=event.data.get("count"),
         issue_url=f"{ctx.public_url}/api/v1/issues/{issue.id}",
-        preferences_url=_link(ctx, "preferences", preferences),
+        preferences_url=preferences_url(ctx, user.id, now),
     )
 
 

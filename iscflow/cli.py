@@ -14,7 +14,7 @@ import uvicorn
 
 from domain.organisation import THEMES
 from domain.roles import HUMAN_ROLES, Role
-from iscflow.settings import Settings
+from iscflow.settings import MailSettings, Settings
 
 app = typer.Typer(
     help="iscflow: key issues, escalations and task-force decisions, durably tracked.",
@@ -128,6 +128,7 @@ def up(
     port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
     temporal_port: Annotated[int, typer.Option(help="Temporal frontend port")] = 7233,
     ui_port: Annotated[int, typer.Option(help="Temporal UI port")] = 8233,
+    mail_port: Annotated[int, typer.Option(help="port of the local SMTP sink")] = 2525,
 ) -> None:
     """Start the embedded stack: Temporal dev server, database, worker and API. Ctrl-C stops it."""
     from iscflow.embedded import EmbeddedError, run_embedded
@@ -140,6 +141,8 @@ def up(
         temporal_address=f"127.0.0.1:{temporal_port}",
         temporal_ui_port=ui_port,
     )
+    # The embedded stack delivers to its own sink, whatever ISCFLOW_MAIL__* says.
+    settings.mail = MailSettings(host="127.0.0.1", port=mail_port)
     try:
         run_embedded(settings, demo=demo, out=sys.stdout)
     except EmbeddedError as error:

@@ -19,6 +19,8 @@ from iscflow.demo import STAFF, demo_now, load_issues, load_people
 from iscflow.devserver import DevServerError, port_open, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import IssueCommands
+from iscflow.mailsink import MailSink
+from iscflow.schedules import ensure_digest_schedule
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
@@ -48,6 +50,7 @@ def _check_ports(settings: Settings, temporal_port: int) -> None:
         "Temporal": temporal_port,
         "Temporal UI": settings.temporal_ui_port,
         "API": settings.api_port,
+        "mail sink": settings.mail.port,
     }
     for name, port in wanted.items():
         if port_open("127.0.0.1", port):
@@ -73,12 +76,15 @@ def run_embedded(settings: Settings, *, demo: bool, out: TextIO) -> None:
         )
     except DevServerError as error:
         raise EmbeddedError(f"{error} (see {data / 'temporal.log'})") from None
+    sink = MailSink(data / "mail", host=settings.mail.host, port=settings.mail.port)
     try:
+        sink.start()
         engine = create_db_engine(settings.database_url)
         upgrade(engine)
         load_reference_data(engine)
         asyncio.run(_serve(settings, engine, demo=demo, out=out))
     finally:
+        sink.stop()
         stop_dev_server(server)
         out.write("iscflow stopped.\n")
 
@@ -88,6 +94,7 @@ async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, engine=engine, settings=settings, executor=executor)
         async with worker:
+            await ensure_digest_schedule(client, settings)
             tokens: dict[str, str] = {}
             if demo:
                 people = load_people(engine, demo_now())
@@ -118,6 +125,8 @@ def _banner(settings: Settings, tokens: dict[str, str], out: TextIO) -> None:
         f"  API          {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)",
         f"  Temporal UI  http://{host}:{settings.temporal_ui_port}",
         f"  Temporal     {settings.temporal_address} (namespace {settings.temporal_namespace})",
+        f"  Mail sink    smtp://{settings.mail.host}:{settings.mail.port}"
+        f"   (messages in {settings.data_dir.resolve() / 'mail'}; see /api/v1/outbox)",
         f"  Data         {settings.data_dir.resolve()}",
     ]
     if tokens:

@@ -81,11 +81,15 @@ class IssueCommands:
         policy: IssuePolicy,
         timeout: float = 30.0,
         send_retry_max_seconds: float = 300.0,
+        send_timeout_seconds: float = 70.0,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._input = IssueWorkflowInput(
-            ladder=ladder, policy=policy, send_retry_max_seconds=send_retry_max_seconds
+            ladder=ladder,
+            policy=policy,
+            send_retry_max_seconds=send_retry_max_seconds,
+            send_timeout_seconds=send_timeout_seconds,
         )
         self._timeout = timeout
 
@@ -98,6 +102,7 @@ class IssueCommands:
             policy=settings.issue_policy,
             timeout=settings.command_timeout_seconds,
             send_retry_max_seconds=settings.mail.retry_max_seconds,
+            send_timeout_seconds=settings.mail.send_timeout_seconds,
         )
 
     async def raise_issue(self, actor: Actor, command: RaiseIssue) -> Issue:

@@ -60,7 +60,7 @@ class MailSink:
     def receive(self, content: bytes) -> None:
         message = BytesParser(policy=policy.default).parsebytes(content)
         assert isinstance(message, EmailMessage)
-        key = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:32]
+        key = hashlib.sha256(str(message["Message-ID"]).strip().encode()).hexdigest()[:32]
         with self._lock:
             self.transactions += 1
             if not any(self.directory.glob(f"*-{key}.eml")):

@@ -28,6 +28,11 @@ class MailSettings(BaseModel):
     # Longest wait between two attempts when the SMTP server is away.
     retry_max_seconds: float = Field(default=300.0, gt=0)
 
+    @property
+    def send_timeout_seconds(self) -> float:
+        """How long one delivery attempt may take before another worker retries it."""
+        return self.timeout_seconds * 2 + 10
+
 
 class Settings(BaseSettings):
     """Everything an entry point needs to build engines and clients."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import and_, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from domain.roles import Role
-from storage.models import ActionLinkUseRow, OutboxRow, ThemeMembershipRow, UserRow
+from storage.models import ActionLinkUseRow, IssueRow, OutboxRow, ThemeMembershipRow, UserRow
 
 PENDING, SENT, RETRYING, HELD, DIGESTED = "pending", "sent", "retrying", "held", "digested"
 
@@ -108,3 +109,53 @@ def release_link(*, session: Session, link_id: str) -> None:
 
 def link_used(*, session: Session, link_id: str) -> bool:
     return session.get(ActionLinkUseRow, link_id) is not None
+
+
+def waiting_issues(
+    *,
+    session: Session,
+    themes: Iterable[str] = (),
+    approver_levels: Iterable[int] = (),
+    decider_levels: Iterable[int] = (),
+) -> list[IssueRow]:
+    """Issues waiting for someone: open in their themes, or at a level they approve/decide."""
+    clauses = []
+    themes, approve, decide = list(themes), list(approver_levels), list(decider_levels)
+    if themes:
+        clauses.append(and_(col(IssueRow.theme_code).in_(themes), col(IssueRow.state) == "open"))
+    if approve:
+        clauses.append(
+            and_(
+                col(IssueRow.state) == "escalation_requested",
+                col(IssueRow.requested_level).in_(approve),
+            )
+        )
+    if decide:
+        clauses.append(and_(col(IssueRow.state) == "escalated", col(IssueRow.level).in_(decide)))
+    if not clauses:
+        return []
+    rows = session.exec(
+        select(IssueRow).where(or_(*clauses)).order_by(col(IssueRow.updated_at))
+    ).all()
+    return list(rows)
+
+
+def digest_users(*, session: Session) -> list[UserRow]:
+    rows = session.exec(
+        select(UserRow)
+        .where(UserRow.digest == "daily", col(UserRow.active))
+        .order_by(col(UserRow.id))
+    ).all()
+    return list(rows)
+
+
+def outbox_ids_for_keys(*, session: Session, keys: Iterable[str]) -> dict[str, int]:
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    rows = session.exec(
+        select(OutboxRow.idempotency_key, OutboxRow.id).where(
+            col(OutboxRow.idempotency_key).in_(wanted)
+        )
+    ).all()
+    return {key: oid for key, oid in rows if oid is not None}

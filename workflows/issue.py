@@ -47,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
 C = TypeVar("C", bound=BaseModel)
 
 PERSIST_TIMEOUT = timedelta(seconds=30)
-SEND_TIMEOUT = timedelta(seconds=60)
 # Persisting must eventually succeed: retry for as long as the database is away.
 PERSIST_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
@@ -70,6 +69,7 @@ class IssueWorkflowInput(BaseModel):
     ladder: Ladder = DEFAULT_LADDER
     policy: IssuePolicy = IssuePolicy()
     send_retry_max_seconds: float = 300.0
+    send_timeout_seconds: float = 70.0
 
 
 class IssueRequest(BaseModel, Generic[C]):
@@ -289,7 +289,7 @@ class IssueWorkflow:
             await workflow.execute_activity_method(
                 MailActivities.send_notification,
                 outbox_id,
-                start_to_close_timeout=SEND_TIMEOUT,
+                start_to_close_timeout=timedelta(seconds=self._config.send_timeout_seconds),
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=1),
                     backoff_coefficient=2.0,

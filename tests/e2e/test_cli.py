@@ -52,13 +52,14 @@ def test_users_add_prints_a_token_once_and_refuses_bad_input(tmp_path: Path) -> 
 
 @pytest.mark.slow
 async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: Path) -> None:
-    api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
+    api_port, temporal_port, ui_port, mail_port = free_port(), free_port(), free_port(), free_port()
     env = {**os.environ, "ISCFLOW_DATA_DIR": str(tmp_path)}
     env.pop("ISCFLOW_DATABASE_URL", None)
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 (closed in finally)
     process = subprocess.Popen(
         [iscflow_executable(), "up", "--demo", "--port", str(api_port),
-         "--temporal-port", str(temporal_port), "--ui-port", str(ui_port)],
+         "--temporal-port", str(temporal_port), "--ui-port", str(ui_port),
+         "--mail-port", str(mail_port)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -92,6 +93,10 @@ async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: 
             assert issue_id in [i["id"] for i in listed["items"]]
             ui = await http.get(f"http://127.0.0.1:{ui_port}/")
             assert ui.status_code == 200
+            secretariat = {"Authorization": f"Bearer {tokens['demo-secretariat']}"}
+            mails = (await http.get("/outbox", headers=secretariat, params={"limit": 200})).json()
+            assert mails["total"] > 0
+            assert {"issue_raised", "escalation_requested"} <= {m["kind"] for m in mails["items"]}
         temporal = await Client.connect(f"127.0.0.1:{temporal_port}")
         described = await temporal.get_workflow_handle(f"issue-{issue_id}").describe()
         assert described.workflow_type == "IssueWorkflow"
@@ -102,3 +107,4 @@ async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: 
     assert code == 0, (tmp_path / "up.log").read_text()
     assert "iscflow stopped." in (tmp_path / "up.log").read_text()
     assert not port_open("127.0.0.1", temporal_port)
+    assert list((tmp_path / "mail").glob("*.eml")), "the embedded SMTP sink kept no message"

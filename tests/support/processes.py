@@ -20,6 +20,7 @@ def start_worker_process(
     data_dir: Path,
     mail_port: int,
     log: Path,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -30,6 +31,7 @@ def start_worker_process(
         "ISCFLOW_MAIL__PORT": str(mail_port),
         "ISCFLOW_MAIL__RETRY_MAX_SECONDS": "1",
         "ISCFLOW_PUBLIC_URL": "http://iscflow.test",
+        **(extra_env or {}),
     }
     with open(log, "ab") as out:
         return subprocess.Popen(

@@ -13,20 +13,25 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
+from domain.calendar import BusinessCalendar
 from domain.issues import (
     AddComment,
     ApproveEscalation,
     CloseIssue,
     DecisionOutcome,
+    IssueState,
     RaiseIssue,
     RecordDecision,
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SetDeadline,
     WithdrawIssue,
 )
+from domain.policy import IssuePolicy
 from iscflow.devserver import free_port, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import CommandRejected, IssueCommands
@@ -89,11 +94,33 @@ async def withdrawn(c: IssueCommands, p: People, iid: str) -> None:
     await c.send(iid, p.fp_access.actor, WithdrawIssue(reason="duplicate"))
 
 
+async def deadline_passed(c: IssueCommands, p: People, iid: str) -> None:
+    """Reminders, the automatic escalation request, a moved deadline, approver reminders."""
+    chair = p.chair.actor
+    issue = await c.raise_issue(p.fp_access.actor, _raise(iid))
+    await c.send(iid, p.fp_access_d.actor, AddComment(body="looking"))
+    later = issue.created_at + timedelta(seconds=DAY_SECONDS * 6)
+    await c.send(iid, chair, SetDeadline(deadline=later))
+    while True:  # until the deadline passes and the system requests escalation
+        current = await c.current(iid)
+        if current is not None and current.state is IssueState.ESCALATION_REQUESTED:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(DAY_SECONDS * 5)  # approver reminders
+    await c.send(iid, chair, ApproveEscalation())
+    await c.send(iid, chair, RecordDecision(outcome=DecisionOutcome.RESOLVED, text="ok"))
+    await c.send(iid, chair, CloseIssue())
+
+
 SCENARIOS: dict[str, Scenario] = {
     "issue_full_lifecycle": full_lifecycle,
     "issue_ladder_to_the_top": ladder_to_the_top,
     "issue_withdrawn": withdrawn,
+    "issue_deadline_passed": deadline_passed,
 }
+
+# Compressed working days, so that reminders and deadlines happen while recording.
+DAY_SECONDS = 0.3
 
 
 async def record(version: str) -> None:
@@ -108,6 +135,7 @@ async def record(version: str) -> None:
                 temporal_address=f"127.0.0.1:{port}",
                 task_queue="record",
                 mail=MailSettings(port=sink.port),
+                issue_policy=IssuePolicy(calendar=BusinessCalendar(day_seconds=DAY_SECONDS)),
             )
             engine = create_db_engine(settings.database_url)
             upgrade(engine)
@@ -121,6 +149,7 @@ async def record(version: str) -> None:
                         iid = str(uuid.uuid4())
                         await scenario(commands, people, iid)
                         handle = client.get_workflow_handle(issue_workflow_id(iid))
+                        await handle.result()
                         history = await handle.fetch_history()
                         path = HISTORIES / f"{name}.{version}.json"
                         path.write_text(history.to_json())
@@ -132,4 +161,4 @@ async def record(version: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1"))
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v2"))
