@@ -23,6 +23,7 @@ class IssueAction(StrEnum):
     RECORD_DECISION = "record a decision"
     CLOSE = "close an issue"
     WITHDRAW = "withdraw an issue"
+    SET_DEADLINE = "move a discussion deadline"
 
 
 THEME_BOUND = {
@@ -47,6 +48,8 @@ def roles_for(action: IssueAction, ladder: Ladder) -> frozenset[Role]:
             return frozenset(r for lvl in ladder.levels for r in lvl.decider_roles)
         case IssueAction.CLOSE:
             return frozenset({Role.FOCAL_POINT, Role.CHAIR, Role.SECRETARIAT})
+        case IssueAction.SET_DEADLINE:
+            return frozenset({Role.CHAIR, Role.SECRETARIAT})
 
 
 def authorise(action: IssueAction, actor: Actor, ladder: Ladder, issue: IssueRow | None) -> None:

@@ -72,6 +72,11 @@ class WithdrawBody(_Body):
     reason: Text
 
 
+class DeadlineBody(_Body):
+    deadline: AwareDatetime = Field(description="the new discussion deadline (with a time zone)")
+    reason: Text | None = None
+
+
 class IssuePublic(BaseModel):
     id: str
     title: str

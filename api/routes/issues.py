@@ -16,6 +16,7 @@ from api.schemas import (
     CloseBody,
     CommentBody,
     CommentPublic,
+    DeadlineBody,
     DecisionBody,
     ErrorResponse,
     EscalationRequestBody,
@@ -38,6 +39,7 @@ from domain.issues import (
     RequestEscalation,
     ResolveIssue,
     ReturnEscalation,
+    SetDeadline,
     WithdrawIssue,
 )
 from storage import directory, repository
@@ -232,3 +234,12 @@ async def withdraw(
     """Withdraw your own open issue."""
     command = WithdrawIssue(reason=body.reason)
     return await _send(issue_id, IssueAction.WITHDRAW, command, user, session, state)
+
+
+@router.post("/{issue_id}/deadline", response_model=IssuePublic)
+async def set_deadline(
+    issue_id: str, body: DeadlineBody, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+) -> IssuePublic:
+    """Move an open issue's discussion deadline; every pending reminder is re-planned."""
+    command = SetDeadline(deadline=body.deadline, reason=body.reason)
+    return await _send(issue_id, IssueAction.SET_DEADLINE, command, user, session, state)
