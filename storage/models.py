@@ -125,6 +125,33 @@ class AuditEventRow(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     occurred_at: datetime = _ts()
     recorded_at: datetime = _ts()
+    # SHA-256 of the canonical content, chained to the previous row of the same stream.
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class AuditStreamHeadRow(SQLModel, table=True):
+    """The last row of each audit stream: appends lock it, checkpoints read it."""
+
+    __tablename__ = "audit_stream_head"
+
+    stream: str = Field(primary_key=True, max_length=120)
+    sequence: int
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpointRow(SQLModel, table=True):
+    """A signed Merkle root over all stream heads at one moment."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts()
+    merkle_root: str = Field(max_length=64)
+    stream_count: int
+    heads: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    signature: str = Field(max_length=200)
+    public_key: str = Field(max_length=100)
 
 
 class OutboxRow(SQLModel, table=True):
@@ -162,3 +189,18 @@ class ActionLinkUseRow(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     issue_id: str = Field(max_length=64)
     used_at: datetime = _ts()
+
+
+class MappingEntryRow(SQLModel, table=True):
+    """ISCG mapping table: who is responsible for a topic of common interest, per sector."""
+
+    __tablename__ = "mapping_entry"
+    __table_args__ = (UniqueConstraint("topic", "sector_code", name="uq_mapping_topic_sector"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=200, index=True)
+    theme_code: str | None = Field(default=None, foreign_key="theme.code", max_length=64)
+    sector_code: str = Field(foreign_key="sector.code", max_length=16)
+    entity: str = Field(max_length=200)
+    contact: str = Field(default="", max_length=320)
+    updated_at: datetime = _ts()

@@ -40,6 +40,16 @@ def _refused(request: Request, error: LinkError) -> HTMLResponse:
     )
 
 
+def _no_such_user(request: Request) -> HTMLResponse:
+    return message_page(
+        request,
+        title="Unknown account",
+        message="This link belongs to an account that no longer exists.",
+        status_code=404,
+        tone="refused",
+    )
+
+
 def _verify(state: AppState, token: str, purpose: str) -> LinkPayload:
     return verify(token, state.settings.signing_key(), datetime.now(UTC), purpose=purpose)
 
@@ -178,6 +188,8 @@ def preferences_page(token: str, request: Request, state: AppStateDep) -> HTMLRe
         return _refused(request, error)
     with session_scope(state.engine) as session:
         user = directory.get_user(session=session, user_id=payload.user_id)
+    if user is None:
+        return _no_such_user(request)
     return page(
         request, "preferences.html", title="E-mail preferences", user=user, saved=False,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
@@ -211,6 +223,8 @@ def save_preferences(
         user = directory.set_preferences(
             session=session, user_id=payload.user_id, language=language, digest=digest
         )
+    if user is None:
+        return _no_such_user(request)
     return page(
         request, "preferences.html", title="E-mail preferences", user=user, saved=True,
         languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],

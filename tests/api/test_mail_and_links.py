@@ -435,7 +435,7 @@ async def test_tampered_action_link_answers_400_and_changes_nothing(
 async def test_preferences_link_used_on_actions_answers_400(
     api: httpx.AsyncClient, people: People, mail_sink: MailSink
 ) -> None:
-    issue_id, path = await chair_link(api, people, mail_sink)
+    issue_id, _ = await chair_link(api, people, mail_sink)
     message = await wait_for_mail(mail_sink, people.chair.email, "escalation_requested")
     wrong = f"/actions/{token_of(preferences_path(message))}"
     r = await api.get(wrong)
