@@ -59,6 +59,7 @@ def _discussion_step(issue: Issue, now: datetime) -> PlannedStep:
             continue  # a closer reminder already went out
         if quiet_until is not None:
             due = max(due, quiet_until)
+        due = _sending_time(issue, due)
         if due >= deadline:
             continue  # pushed past the deadline by recent activity: not worth sending
         later = pending[position + 1 :]
@@ -80,7 +81,14 @@ def _approver_step(issue: Issue) -> PlannedStep:
         for t in (issue.escalation_requested_at, issue.last_reminder_at, issue.last_activity_at)
         if t is not None
     ]
-    due = policy.add_days(max(anchors), policy.approver_reminder_every_days)
+    due = _sending_time(issue, policy.add_days(max(anchors), policy.approver_reminder_every_days))
     return PlannedStep(
         action=TimerAction.REMIND_APPROVER, due=due, reminder=ReminderKind.APPROVAL_PENDING
     )
+
+
+def _sending_time(issue: Issue, due: datetime) -> datetime:
+    """Reminders go out in working hours (deadlines themselves are not moved)."""
+    if not issue.policy.working_days:
+        return due
+    return issue.policy.calendar.next_working_hour(due)

@@ -159,10 +159,24 @@ def test_policy_without_reminders_plans_the_deadline_straight_away() -> None:
 # -- activity pushes reminders out --------------------------------------------------------------
 
 
-def test_comment_two_hours_before_a_reminder_pushes_it_a_working_day_after_the_comment() -> None:
+def test_comment_before_a_reminder_pushes_it_a_working_day_on_and_into_working_hours() -> None:
     issue = commented(raised(MARCH_RAISED), geneva(3, 11, 8, 0))
 
-    assert next_step(issue, geneva(3, 11, 8, 0)) == discussion(3, geneva(3, 12, 8, 0))
+    # A working day after the comment is 08:00, before the office opens: sent at 09:00.
+    assert next_step(issue, geneva(3, 11, 8, 0)) == discussion(3, geneva(3, 12, 9, 0))
+
+
+def test_an_approver_reminder_due_on_a_friday_evening_goes_out_on_monday_morning() -> None:
+    from domain.issues import RequestEscalation
+
+    issue = raised(geneva(3, 4, 19, 30))  # Wednesday evening
+    requested, _ = issue.handle(
+        RequestEscalation(reason="r"), ACTORS["fp_theme"], geneva(3, 4, 19, 30)
+    )
+
+    step = next_step(requested, geneva(3, 4, 19, 30))
+
+    assert step is not None and step.due == geneva(3, 9, 9, 0)
 
 
 def test_comment_long_before_a_reminder_leaves_it_where_it_was() -> None:
