@@ -10,14 +10,16 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.audit import AuditActivities
 from activities.digest import DigestActivities
 from activities.issues import IssueActivities
 from activities.mail import MailActivities
 from activities.notify import MailContext
-from iscflow.schedules import ensure_digest_schedule
+from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
+from workflows.checkpoint import AuditCheckpointWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.issue import IssueWorkflow
 from workflows.sandbox import workflow_runner
@@ -42,18 +44,20 @@ def build_worker(
     issue_activities = IssueActivities(engine, mail_context)
     mail_activities = MailActivities(engine, settings.mail)
     digest_activities = DigestActivities(engine, mail_context, settings.ladder)
+    audit_activities = AuditActivities(engine, settings.audit_key())
     options: dict[str, int] = {}
     if max_cached_workflows is not None:
         options["max_cached_workflows"] = max_cached_workflows
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IssueWorkflow, DigestWorkflow],
+        workflows=[IssueWorkflow, DigestWorkflow, AuditCheckpointWorkflow],
         workflow_runner=workflow_runner(),
         activities=[
             issue_activities.record_issue_event,
             mail_activities.send_notification,
             digest_activities.prepare_digests,
+            audit_activities.make_checkpoint,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,
@@ -68,8 +72,8 @@ async def run_worker(settings: Settings, *, stop: asyncio.Event | None = None) -
     client = await connect(settings)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, engine=engine, settings=settings, executor=executor)
-        if await ensure_digest_schedule(client, settings):
-            log.info("digest schedule created", every_hours=settings.digest_interval_hours)
+        for created in await ensure_schedules(client, settings):
+            log.info("schedule created", schedule=created)
         log.info("worker started", task_queue=settings.task_queue)
         async with worker:
             await (stop.wait() if stop is not None else asyncio.Event().wait())

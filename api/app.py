@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.deps import AppState
 from api.errors import install_error_handlers
-from api.routes import actions, issues, mail, meta
+from api.routes import actions, audit, issues, mail, mapping, meta
 from iscflow.issue_commands import IssueCommands
 from iscflow.settings import Settings
 from iscflow.temporal import connect
@@ -51,5 +51,7 @@ def create_app(
     app.include_router(meta.router)
     app.include_router(issues.router)
     app.include_router(mail.router)
+    app.include_router(audit.router)
     app.include_router(actions.router)
+    app.include_router(mapping.router)
     return app

@@ -14,6 +14,8 @@ import uvicorn
 
 from domain.organisation import THEMES
 from domain.roles import HUMAN_ROLES, Role
+from iscflow.cli_audit import audit_app
+from iscflow.cli_mapping import mapping_app
 from iscflow.settings import MailSettings, Settings
 
 app = typer.Typer(
@@ -25,6 +27,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(mapping_app, name="mapping")
 
 DataDir = Annotated[
     Path | None,

@@ -29,7 +29,7 @@ from domain.organisation import SECTORS, THEMES
 from domain.roles import Actor, Role
 from iscflow.directory import add_user, load_reference_data
 from iscflow.issue_commands import IssueCommands
-from storage import directory, repository
+from storage import directory, mapping, repository
 from storage.db import session_scope
 
 DEMO_NAMESPACE = uuid.UUID("0f7d7f4e-2a47-4b3b-8d0e-6f3f6c3f1a91")
@@ -263,3 +263,71 @@ async def load_issues(
 
 def demo_now() -> datetime:
     return datetime.now(UTC)
+
+
+# (topic, theme, sector, responsible entity, contact): topics of the seed report's ISCG work.
+MAPPING: tuple[tuple[str, str, str, str, str], ...] = (
+    # An ISCG pilot theme since 2019.
+    ("Climate change", "environment-smart-cities", "ITU-R",
+     "SG 7 (science services) / BR Space Services Department", "br-climate@example.org"),
+    ("Climate change", "environment-smart-cities", "ITU-T",
+     "SG 5 (environment, climate change and circular economy)", "tsb-sg5@example.org"),
+    ("Climate change", "environment-smart-cities", "ITU-D",
+     "SG 2 Question 6/2 (ICTs and the environment)", "bdt-sg2@example.org"),
+    ("Climate change", "environment-smart-cities", "GS",
+     "Strategic Planning and Membership Department", "gs-spm@example.org"),
+    # An ISCG theme since March 2021.
+    ("Accessibility", "accessibility", "ITU-R",
+     "SG 6 (broadcasting services)", "br-sg6@example.org"),
+    ("Accessibility", "accessibility", "ITU-T",
+     "SG 16 Question 26/16 and JCA-AHF", "tsb-accessibility@example.org"),
+    ("Accessibility", "accessibility", "ITU-D",
+     "SG 1 Question 7/1 (ICT accessibility)", "bdt-accessibility@example.org"),
+    ("Accessibility", "accessibility", "GS",
+     "Conferences and Publications Department", "gs-accessibility@example.org"),
+    ("Emergency telecommunications", "emergency-telecom", "ITU-R",
+     "SG 5 Working Party 5A (disaster relief radiocommunication)", "br-sg5@example.org"),
+    ("Emergency telecommunications", "emergency-telecom", "ITU-T",
+     "SG 2 (numbering, disaster relief and early warning)", "tsb-sg2@example.org"),
+    ("Emergency telecommunications", "emergency-telecom", "ITU-D",
+     "SG 2 Question 5/2 / BDT emergency telecommunications", "bdt-emergency@example.org"),
+    ("Smart sustainable cities", "environment-smart-cities", "ITU-T",
+     "SG 20 (IoT, smart cities and communities) / U4SSC", "tsb-sg20@example.org"),
+    ("Smart sustainable cities", "environment-smart-cities", "ITU-D",
+     "SG 2 Question 1/2 (smart cities and society)", "bdt-sg2@example.org"),
+    ("Bridging the standardization gap", "standardization-gap", "ITU-R",
+     "BR Study Groups Department (regional seminars)", "br-sgd@example.org"),
+    ("Bridging the standardization gap", "standardization-gap", "ITU-T",
+     "TSB Bridging the Standardization Gap programme", "tsb-bsg@example.org"),
+    ("Bridging the standardization gap", "standardization-gap", "ITU-D",
+     "BDT regional offices (capacity building on standards)", "bdt-regions@example.org"),
+    ("Gender", "gender", "ITU-R",
+     "Network of Women for WRC (NoW4WRC)", "br-now4wrc@example.org"),
+    ("Gender", "gender", "ITU-T",
+     "Women in Standardization Expert Group (WISE), TSAG", "tsb-wise@example.org"),
+    ("Gender", "gender", "ITU-D",
+     "Network of Women for WTDC (NoW4WTDC)", "bdt-now4wtdc@example.org"),
+    ("Gender", "gender", "GS",
+     "Gender equality focal point, Human Resources Management", "gs-gender@example.org"),
+)  # fmt: skip
+
+
+def load_mapping(engine: Engine, now: datetime) -> int:
+    """Add the demo mapping entries that are missing (edits are kept); returns how many."""
+    load_reference_data(engine)
+    new = 0
+    with session_scope(engine) as session:
+        for topic, theme, sector, entity, contact in MAPPING:
+            if mapping.find_entry(session=session, topic=topic, sector=sector) is None:
+                mapping.upsert_entry(
+                    session=session,
+                    topic=topic,
+                    sector=sector,
+                    entity=entity,
+                    contact=contact,
+                    theme=theme,
+                    now=now,
+                    actor=("system", "system"),
+                )
+                new += 1
+    return new

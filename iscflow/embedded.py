@@ -15,12 +15,12 @@ import uvicorn
 from sqlalchemy import Engine
 
 from api.app import create_app
-from iscflow.demo import STAFF, demo_now, load_issues, load_people
+from iscflow.demo import STAFF, demo_now, load_issues, load_mapping, load_people
 from iscflow.devserver import DevServerError, port_open, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import IssueCommands
 from iscflow.mailsink import MailSink
-from iscflow.schedules import ensure_digest_schedule
+from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
@@ -94,10 +94,11 @@ async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO)
     with ThreadPoolExecutor(max_workers=ACTIVITY_THREADS) as executor:
         worker = build_worker(client, engine=engine, settings=settings, executor=executor)
         async with worker:
-            await ensure_digest_schedule(client, settings)
+            await ensure_schedules(client, settings)
             tokens: dict[str, str] = {}
             if demo:
                 people = load_people(engine, demo_now())
+                load_mapping(engine, demo_now())
                 commands = IssueCommands.from_settings(client, settings)
                 created = await load_issues(engine, commands, people)
                 tokens = {uid: token for uid, (_, token) in people.items()}

@@ -14,6 +14,7 @@ from temporalio.client import (
 )
 
 from iscflow.settings import Settings
+from workflows.checkpoint import CHECKPOINT_SCHEDULE_ID, AuditCheckpointWorkflow
 from workflows.digest import DIGEST_SCHEDULE_ID, DigestInput, DigestWorkflow
 
 
@@ -38,6 +39,41 @@ async def ensure_digest_schedule(client: Client, settings: Settings) -> bool:
     except ScheduleAlreadyRunningError:
         return False
     return True
+
+
+async def ensure_checkpoint_schedule(client: Client, settings: Settings) -> bool:
+    """Create the audit checkpoint schedule unless it exists; True if it was created now."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            AuditCheckpointWorkflow.run,
+            id=f"{CHECKPOINT_SCHEDULE_ID}-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(every=timedelta(hours=settings.checkpoint_interval_hours))
+            ]
+        ),
+    )
+    try:
+        await client.create_schedule(checkpoint_schedule_id(settings), schedule)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
+    """Every schedule iscflow runs; the ids of those created now."""
+    created = []
+    if await ensure_digest_schedule(client, settings):
+        created.append(digest_schedule_id(settings))
+    if await ensure_checkpoint_schedule(client, settings):
+        created.append(checkpoint_schedule_id(settings))
+    return created
+
+
+def checkpoint_schedule_id(settings: Settings) -> str:
+    return f"{CHECKPOINT_SCHEDULE_ID}-{settings.task_queue}"
 
 
 def digest_schedule_id(settings: Settings) -> str:

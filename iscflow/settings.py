@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from pathlib import Path
 
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
     action_link_days: int = Field(default=14, ge=1)
     digest_interval_hours: float = Field(default=24.0, gt=0)
 
+    # Ed25519 private key (base64 of the 32 raw bytes) that signs audit checkpoints; the
+    # embedded stack keeps one in the data directory when none is given.
+    audit_signing_key: SecretStr | None = None
+    checkpoint_interval_hours: float = Field(default=24.0, gt=0)
+
     # How long an update waits for a worker before the API answers 503.
     command_timeout_seconds: float = Field(default=30.0, gt=0)
 
@@ -86,6 +92,21 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    def audit_key(self) -> bytes:
+        """The raw Ed25519 private key for checkpoints (32 bytes)."""
+        if self.audit_signing_key is not None:
+            raw = base64.b64decode(self.audit_signing_key.get_secret_value())
+        else:
+            path = self.data_dir / "audit-signing.key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+                path.chmod(0o600)
+            raw = base64.b64decode(path.read_text().strip())
+        if len(raw) != 32:
+            raise ValueError("audit_signing_key must be 32 bytes, base64-encoded")
+        return raw
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +20,7 @@ class AuditChainError(Exception):
     """An append that would fork the chain or leave a gap in it."""
 
 
-def _lock_head(session: Session, stream: str) -> AuditStreamHeadRow:
+def lock_stream(session: Session, stream: str) -> AuditStreamHeadRow:
     """The stream's head row, locked for this transaction (created empty if new)."""
     values = {"stream": stream, "sequence": 0, "hash": GENESIS}
     table = AuditStreamHeadRow.__table__  # type: ignore[attr-defined]
@@ -56,7 +57,7 @@ def append(
     *, session: Session, content: AuditContent, recorded_at: datetime, assign_sequence: bool = False
 ) -> AuditEventRow:
     """Append one row to its stream, chained to the head; serialised per stream."""
-    head = _lock_head(session, content.stream)
+    head = lock_stream(session, content.stream)
     expected = head.sequence + 1
     if assign_sequence:
         content = content.model_copy(update={"sequence": expected})
@@ -200,3 +201,35 @@ def drop_append_only_triggers(engine: Engine) -> None:
             conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
         else:
             conn.execute(text("DROP TRIGGER IF EXISTS audit_event_no_update ON audit_event"))
+
+
+def record(
+    *,
+    session: Session,
+    stream: str,
+    entity_type: str,
+    entity_id: str,
+    action: str,
+    actor_id: str,
+    actor_role: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> AuditEventRow:
+    """Audit a change made outside any workflow (reference data): next in its stream."""
+    head = lock_stream(session, stream)
+    sequence = head.sequence + 1
+    content = AuditContent(
+        stream=stream,
+        sequence=sequence,
+        idempotency_key=f"{stream}#{sequence}",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        actor_id=actor_id,
+        actor_role=actor_role,
+        from_state=None,
+        to_state=None,
+        payload=payload,
+        occurred_at=now,
+    )
+    return append(session=session, content=content, recorded_at=now)

@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from domain.audit import AuditContent
 from domain.issues import Issue, IssueEvent
+from storage import audit
 from storage.db import session_scope
 from storage.models import AuditEventRow, CommentRow, IssueRow
 
@@ -34,8 +36,8 @@ def _issue_values(issue: Issue) -> dict[str, object]:
     }
 
 
-def _audit_row(event: IssueEvent, *, recorded_at: datetime) -> AuditEventRow:
-    return AuditEventRow(
+def audit_content(event: IssueEvent) -> AuditContent:
+    return AuditContent(
         stream=event.stream,
         sequence=event.sequence,
         idempotency_key=event.key,
@@ -46,9 +48,8 @@ def _audit_row(event: IssueEvent, *, recorded_at: datetime) -> AuditEventRow:
         actor_role=event.actor_role.value,
         from_state=event.from_state.value if event.from_state else None,
         to_state=event.to_state.value,
-        payload=event.data,
+        payload=event.model_dump(mode="json")["data"],
         occurred_at=event.at,
-        recorded_at=recorded_at,
     )
 
 
@@ -63,6 +64,8 @@ def apply_issue_event(
     *, session: Session, issue: Issue, event: IssueEvent, recorded_at: datetime
 ) -> bool:
     """Write the read model, the comment (if any) and the audit row; False if already done."""
+    # Concurrent attempts at the same event queue on the stream's head; the check follows.
+    audit.lock_stream(session, event.stream)
     if audit_exists(session=session, key=event.key):
         return False
     row = session.get(IssueRow, issue.id)
@@ -84,7 +87,7 @@ def apply_issue_event(
                 created_at=event.at,
             )
         )
-    session.add(_audit_row(event, recorded_at=recorded_at))
+    audit.append(session=session, content=audit_content(event), recorded_at=recorded_at)
     return True
 
 

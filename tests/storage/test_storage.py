@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
@@ -13,6 +14,7 @@ from sqlmodel import Session, SQLModel, select
 from domain.issues import AddComment, Issue, IssueEvent, RaiseIssue
 from domain.roles import Actor, Role
 from storage import directory, repository
+from storage.audit import AuditChainError
 from storage.db import session_scope
 from storage.migrate import current_revision
 from storage.models import ApiTokenRow
@@ -57,17 +59,22 @@ def test_recording_an_event_twice_writes_one_audit_row(engine: Engine, people: P
         ]
 
 
-def test_an_older_event_arriving_late_does_not_roll_back_the_read_model(
+def test_an_event_out_of_order_is_refused_and_leaves_nothing_half_written(
     engine: Engine, people: People
 ) -> None:
     latest, steps = _raised()
-    (first_issue, first_event), (second_issue, second_event) = steps
-    repository.record_issue_event(
-        engine=engine, issue=second_issue, event=second_event, recorded_at=NOW
-    )
-    repository.record_issue_event(
-        engine=engine, issue=first_issue, event=first_event, recorded_at=NOW
-    )
+    second_issue, second_event = steps[1]
+
+    with pytest.raises(AuditChainError, match="next sequence is 1, not 2"):
+        repository.record_issue_event(
+            engine=engine, issue=second_issue, event=second_event, recorded_at=NOW
+        )
+    with Session(engine) as session:
+        assert repository.get_issue(session=session, issue_id="a1") is None
+        assert repository.count_audit(session=session) == 0
+
+    for issue, event in steps:
+        repository.record_issue_event(engine=engine, issue=issue, event=event, recorded_at=NOW)
     with Session(engine) as session:
         row = repository.get_issue(session=session, issue_id="a1")
         assert row is not None and row.version == latest.version == 2

@@ -7,8 +7,13 @@ Create Date: 2026-11-28
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
+
+from domain.audit import AuditContent, row_hash
 
 revision = "0003"
 down_revision = "0002"
@@ -68,9 +73,56 @@ def upgrade() -> None:
         sa.UniqueConstraint("topic", "sector_code", name="uq_mapping_topic_sector"),
     )
     op.create_index("ix_mapping_entry_topic", "mapping_entry", ["topic"])
+    _chain_existing_rows()
     triggers = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRES_TRIGGERS
     for statement in triggers:
         op.execute(statement)
+
+
+def _chain_existing_rows() -> None:
+    """Hash the rows written before the chain existed, stream by stream, in order."""
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.text(
+            "SELECT id, stream, sequence, idempotency_key, entity_type, entity_id, action,"
+            " actor_id, actor_role, from_state, to_state, payload, occurred_at"
+            " FROM audit_event ORDER BY stream, sequence"
+        )
+    ).mappings()
+    heads: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        payload = row["payload"]
+        occurred = row["occurred_at"]
+        if isinstance(occurred, str):
+            occurred = datetime.fromisoformat(occurred)
+        if occurred.tzinfo is None:
+            occurred = occurred.replace(tzinfo=UTC)
+        content = AuditContent(
+            stream=row["stream"],
+            sequence=row["sequence"],
+            idempotency_key=row["idempotency_key"],
+            entity_type=row["entity_type"],
+            entity_id=row["entity_id"],
+            action=row["action"],
+            actor_id=row["actor_id"],
+            actor_role=row["actor_role"],
+            from_state=row["from_state"],
+            to_state=row["to_state"],
+            payload=json.loads(payload) if isinstance(payload, str) else payload,
+            occurred_at=occurred,
+        )
+        prev = heads.get(row["stream"], (0, None))[1]
+        digest = row_hash(content, prev)
+        bind.execute(
+            sa.text("UPDATE audit_event SET prev_hash = :prev, hash = :hash WHERE id = :id"),
+            {"prev": prev, "hash": digest, "id": row["id"]},
+        )
+        heads[row["stream"]] = (row["sequence"], digest)
+    for stream, (sequence, digest) in heads.items():
+        bind.execute(
+            sa.text("INSERT INTO audit_stream_head (stream, sequence, hash) VALUES (:s, :n, :h)"),
+            {"s": stream, "n": sequence, "h": digest},
+        )
 
 
 def downgrade() -> None:

@@ -1,0 +1,107 @@
+"""Verifying and exporting the audit trail (used by the CLI and the API)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from activities.audit import checkpoint_document, head_proof, public_key_b64
+from iscflow.audit_verify import verify_checkpoint
+from storage import audit
+from storage.audit import BrokenRow
+from storage.db import utc
+from storage.models import AuditEventRow
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    rows_checked: int
+    broken: BrokenRow | None
+    checkpoint_id: int | None
+    checkpoint_valid: bool | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None and self.checkpoint_valid is not False
+
+
+def verify_trail(
+    engine: Engine,
+    public_key: str,
+    *,
+    stream: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Re-walk every chain (or one), then check them against the latest checkpoint.
+
+    `public_key` is the trusted key from configuration, never the one stored in the database.
+    """
+    with Session(engine) as session:
+        checked, broken = audit.walk(session, stream, progress=progress)
+        checkpoint = audit.latest_checkpoint(session)
+        if checkpoint is None:
+            return VerifyReport(checked, broken, None, None)
+        valid = verify_checkpoint(checkpoint_document(checkpoint), public_key)
+        if broken is None:
+            broken = _against_checkpoint(session, checkpoint.heads, stream)
+        return VerifyReport(checked, broken, checkpoint.id, valid)
+
+
+def _against_checkpoint(
+    session: Session, heads: dict[str, Any], stream: str | None
+) -> BrokenRow | None:
+    """Every head the checkpoint signed must still be in the chain, unchanged."""
+    names = [stream] if stream is not None and stream in heads else sorted(heads)
+    if stream is not None and stream not in heads:
+        names = []
+    for name in names:
+        sequence, digest = int(heads[name][0]), str(heads[name][1])
+        row = audit.row_at(session, name, sequence)
+        found = row.hash if row is not None else "nothing"
+        if found != digest:
+            return BrokenRow(name, sequence, "differs from the signed checkpoint", digest, found)
+    return None
+
+
+def row_document(row: AuditEventRow) -> dict[str, Any]:
+    return {
+        "stream": row.stream,
+        "sequence": row.sequence,
+        "idempotency_key": row.idempotency_key,
+        "entity_type": row.entity_type,
+        "entity_id": row.entity_id,
+        "action": row.action,
+        "actor_id": row.actor_id,
+        "actor_role": row.actor_role,
+        "from_state": row.from_state,
+        "to_state": row.to_state,
+        "payload": row.payload,
+        "occurred_at": utc(row.occurred_at).isoformat(timespec="microseconds"),
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def export_lines(engine: Engine, *, stream: str | None = None) -> Iterator[str]:
+    """JSON Lines: every row, then one line with the checkpoint and the heads' proofs."""
+    with Session(engine) as session:
+        streams: set[str] = set()
+        for row in audit.iter_rows(session, stream):
+            streams.add(row.stream)
+            yield json.dumps({"row": row_document(row)}, ensure_ascii=False, sort_keys=True)
+        checkpoint = audit.latest_checkpoint(session)
+        trailer: dict[str, Any] = {"checkpoint": None, "proofs": []}
+        if checkpoint is not None:
+            trailer["checkpoint"] = checkpoint_document(checkpoint)
+            proofs = (head_proof(checkpoint, name) for name in sorted(streams))
+            trailer["proofs"] = [p for p in proofs if p is not None]
+        yield json.dumps(trailer, ensure_ascii=False, sort_keys=True)
+
+
+def trusted_public_key(private_key: bytes) -> str:
+    return public_key_b64(private_key)
