@@ -91,6 +91,9 @@ class IssuePublic(BaseModel):
     resolution: str | None
     decision: str | None
     decision_outcome: DecisionOutcome | None
+    origin: str | None = Field(
+        default=None, description="what raised the issue when not a person, e.g. a recommendation"
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -117,6 +120,7 @@ class IssuePublic(BaseModel):
             decision_outcome=DecisionOutcome(row.decision_outcome)
             if row.decision_outcome
             else None,
+            origin=row.origin,
             version=row.version,
             created_at=utc(row.created_at),
             updated_at=utc(row.updated_at),

@@ -61,6 +61,8 @@ class RaiseIssue(_Command):
     description: Text
     theme: Code
     sector: Code
+    # Set when the system raises an issue on behalf of another entity (a recommendation).
+    origin: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class AddComment(_Command):
@@ -216,6 +218,7 @@ class Issue(BaseModel):
     resolution: str | None = None
     decision: str | None = None
     decision_outcome: DecisionOutcome | None = None
+    origin: str | None = None
     version: int = 1
     created_at: datetime
     updated_at: datetime
@@ -237,6 +240,8 @@ class Issue(BaseModel):
 
     @staticmethod
     def check_raise(command: RaiseIssue, actor: Actor) -> None:
+        if actor.role is Role.SYSTEM and command.origin:
+            return  # raised on behalf of the entity named in `origin`
         if not actor.is_focal_point_of(command.theme):
             raise PermissionDenied(
                 f"only a focal point of theme '{command.theme}' may raise an issue in it"
@@ -262,6 +267,7 @@ class Issue(BaseModel):
             sector=command.sector,
             author_id=actor.id,
             state=IssueState.OPEN,
+            origin=command.origin,
             discussion_deadline=policy.discussion_deadline(now),
             deadline_set_at=now,
             created_at=now,
@@ -283,6 +289,7 @@ class Issue(BaseModel):
                 "theme": issue.theme,
                 "sector": issue.sector,
                 "discussion_deadline": _iso(issue.discussion_deadline),
+                **({"origin": issue.origin} if issue.origin else {}),
             },
         )
         return issue, event

@@ -89,6 +89,8 @@ class IssueRow(SQLModel, table=True):
     resolution: str | None = None
     decision: str | None = None
     decision_outcome: str | None = Field(default=None, max_length=32)
+    # Where the issue came from when not from a person, e.g. "recommendation:<key>".
+    origin: str | None = Field(default=None, max_length=200, index=True)
     version: int
     created_at: datetime = _ts()
     updated_at: datetime = _ts(index=True)
@@ -204,3 +206,41 @@ class MappingEntryRow(SQLModel, table=True):
     entity: str = Field(max_length=200)
     contact: str = Field(default="", max_length=320)
     updated_at: datetime = _ts()
+
+
+class MeetingRow(SQLModel, table=True):
+    """A task-force meeting; numbers continue the real sequence (past ones are records)."""
+
+    __tablename__ = "meeting"
+
+    number: int = Field(primary_key=True)
+    title: str = Field(max_length=200)
+    starts_at: datetime = _ts(index=True)
+    place: str = Field(default="", max_length=200)
+    virtual_link: str = Field(default="", max_length=500)
+    state: str = Field(max_length=32, index=True)
+    historical: bool = False
+    agenda_sent_at: datetime | None = _ts(nullable=True)
+    held_at: datetime | None = _ts(nullable=True)
+    minutes_recorded_at: datetime | None = _ts(nullable=True)
+    version: int = 1
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class AgendaItemRow(SQLModel, table=True):
+    """One item of a meeting's agenda and, once taken, its decision."""
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (UniqueConstraint("meeting_number", "item_id", name="uq_agenda_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_number: int = Field(foreign_key="meeting.number", index=True)
+    item_id: str = Field(max_length=80)
+    position: int
+    kind: str = Field(max_length=32)  # "issue" or "theme_update"
+    issue_id: str | None = Field(default=None, max_length=64, index=True)
+    theme_code: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=300)
+    outcome: str | None = Field(default=None, max_length=32)
+    decision_text: str | None = None

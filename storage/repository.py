@@ -30,6 +30,7 @@ def _issue_values(issue: Issue) -> dict[str, object]:
         "resolution": issue.resolution,
         "decision": issue.decision,
         "decision_outcome": issue.decision_outcome.value if issue.decision_outcome else None,
+        "origin": issue.origin,
         "version": issue.version,
         "created_at": issue.created_at,
         "updated_at": issue.updated_at,

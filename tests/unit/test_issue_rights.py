@@ -236,3 +236,29 @@ def test_withdrawal_is_by_the_authors_id_not_by_role_or_theme() -> None:
     assert colleague.role is Role.FOCAL_POINT and colleague.is_focal_point_of(issue.theme)
     with pytest.raises(PermissionDenied):
         issue.handle(WithdrawIssue(reason="Not mine."), colleague, NOW)
+
+
+def test_the_system_may_raise_an_issue_on_behalf_of_a_named_origin() -> None:
+    from domain.issues import Issue, RaiseIssue
+    from domain.roles import SYSTEM_ACTOR
+
+    command = RaiseIssue(
+        issue_id="i-1", title="Overdue recommendation", description="d", theme="gender",
+        sector="GS", origin="recommendation:JIU:JIU/REP/2023/4:2",
+    )  # fmt: skip
+    issue, event = Issue.raise_issue(command, SYSTEM_ACTOR, NOW)
+
+    assert (issue.author_id, issue.origin) == ("system", "recommendation:JIU:JIU/REP/2023/4:2")
+    assert event.data["origin"] == issue.origin
+
+
+def test_the_system_may_not_raise_an_issue_without_an_origin() -> None:
+    from domain.errors import PermissionDenied
+    from domain.issues import Issue, RaiseIssue
+    from domain.roles import SYSTEM_ACTOR
+
+    command = RaiseIssue(
+        issue_id="i-2", title="Title", description="d", theme="gender", sector="GS"
+    )
+    with pytest.raises(PermissionDenied):
+        Issue.raise_issue(command, SYSTEM_ACTOR, NOW)
