@@ -14,7 +14,9 @@ from activities.audit import AuditActivities
 from activities.digest import DigestActivities
 from activities.issues import IssueActivities
 from activities.mail import MailActivities
+from activities.meetings import MeetingActivities
 from activities.notify import MailContext
+from iscflow.issue_commands import IssueCommands
 from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
 from iscflow.temporal import connect
@@ -22,6 +24,7 @@ from storage.db import create_db_engine
 from workflows.checkpoint import AuditCheckpointWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.issue import IssueWorkflow
+from workflows.meeting import MeetingWorkflow
 from workflows.sandbox import workflow_runner
 
 ACTIVITY_THREADS = 16
@@ -45,19 +48,25 @@ def build_worker(
     mail_activities = MailActivities(engine, settings.mail)
     digest_activities = DigestActivities(engine, mail_context, settings.ladder)
     audit_activities = AuditActivities(engine, settings.audit_key())
+    meeting_activities = MeetingActivities(
+        engine, IssueCommands.from_settings(client, settings), mail_context, settings.mail.list_id
+    )
     options: dict[str, int] = {}
     if max_cached_workflows is not None:
         options["max_cached_workflows"] = max_cached_workflows
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IssueWorkflow, DigestWorkflow, AuditCheckpointWorkflow],
+        workflows=[IssueWorkflow, DigestWorkflow, AuditCheckpointWorkflow, MeetingWorkflow],
         workflow_runner=workflow_runner(),
         activities=[
             issue_activities.record_issue_event,
             mail_activities.send_notification,
             digest_activities.prepare_digests,
             audit_activities.make_checkpoint,
+            meeting_activities.record_meeting_event,
+            meeting_activities.issues_for_agenda,
+            meeting_activities.deliver_decision,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

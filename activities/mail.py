@@ -49,6 +49,13 @@ def build_message(row: OutboxRow, mail: MailSettings) -> EmailMessage:
     message["X-Iscflow-Kind"] = row.kind
     message.set_content(row.body_text)
     message.add_alternative(row.body_html, subtype="html")
+    if row.calendar:
+        message.add_attachment(
+            row.calendar,
+            subtype="calendar",
+            filename="invitation.ics",
+            params={"method": "REQUEST"},
+        )
     # After the body: setting content resets the Content-* headers.
     message["Content-Language"] = row.language
     return message

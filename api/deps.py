@@ -52,17 +52,25 @@ _bearer = HTTPBearer(auto_error=False, description="an API token from `iscflow u
 
 
 def get_current_user(
-    session: SessionDep,
+    state: AppStateDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CurrentUser:
+    """The token's user, looked up in a short session of its own.
+
+    On SQLite every transaction takes the write lock, so the lookup must not share the
+    request's session: routes that open another session would wait on it.
+    """
     if credentials is None:
         raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer <token>'")
-    user = directory.user_for_token(
-        session=session, token=credentials.credentials, now=datetime.now(UTC)
-    )
-    if user is None:
-        raise ApiError(401, "unauthorized", "the token is unknown, revoked or expired")
-    return CurrentUser(row=user, actor=directory.actor_for(session=session, user=user))
+    with Session(state.engine, expire_on_commit=False) as session:
+        user = directory.user_for_token(
+            session=session, token=credentials.credentials, now=datetime.now(UTC)
+        )
+        if user is None:
+            raise ApiError(401, "unauthorized", "the token is unknown, revoked or expired")
+        actor = directory.actor_for(session=session, user=user)
+        session.expunge(user)
+    return CurrentUser(row=user, actor=actor)
 
 
 CurrentUserDep = Annotated[CurrentUser, Depends(get_current_user)]

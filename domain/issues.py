@@ -96,6 +96,9 @@ class RecordDecision(_Command):
     outcome: DecisionOutcome
     text: Text
     new_deadline: AwareDatetime | None = None
+    # Identifies the decision where it was taken (a meeting's agenda item): delivering the
+    # same decision twice records it once.
+    reference: Annotated[str, StringConstraints(max_length=120)] | None = None
 
 
 class CloseIssue(_Command):
@@ -219,6 +222,7 @@ class Issue(BaseModel):
     decision: str | None = None
     decision_outcome: DecisionOutcome | None = None
     origin: str | None = None
+    last_decision_reference: str | None = None
     version: int = 1
     created_at: datetime
     updated_at: datetime
@@ -296,8 +300,18 @@ class Issue(BaseModel):
 
     # -- rules ------------------------------------------------------------------------------
 
+    def already_applied(self, command: IssueCommand) -> bool:
+        """True for a decision delivered again from where it was taken."""
+        return (
+            isinstance(command, RecordDecision)
+            and command.reference is not None
+            and command.reference == self.last_decision_reference
+        )
+
     def check(self, command: IssueCommand, actor: Actor, now: datetime | None = None) -> None:
         """Raise PermissionDenied, IllegalTransition or InvalidCommand if `command` may not run."""
+        if self.already_applied(command):
+            return
         if isinstance(command, RaiseIssue):
             # A repeated creation by its author is answered with the issue as it is; the id
             # is not free for anyone else.
@@ -477,7 +491,13 @@ class Issue(BaseModel):
         self, command: RecordDecision, now: datetime
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         data: dict[str, Any] = {"outcome": command.outcome.value, "text": command.text}
-        base: dict[str, Any] = {"decision": command.text, "decision_outcome": command.outcome}
+        base: dict[str, Any] = {
+            "decision": command.text,
+            "decision_outcome": command.outcome,
+            "last_decision_reference": command.reference,
+        }
+        if command.reference is not None:
+            data["reference"] = command.reference
         match command.outcome:
             case DecisionOutcome.RESOLVED:
                 return {**base, "state": IssueState.DECIDED}, data

@@ -126,7 +126,7 @@ class IssueCommands:
             )
             return result
         except WorkflowUpdateFailedError as error:
-            raise _rejection(error) from None
+            raise rejection(error) from None
         except WorkflowAlreadyStartedError:
             # Only a finished issue gets here (a running one is reused): answer with it.
             with contextlib.suppress(WorkflowAlreadyStartedError):
@@ -149,11 +149,11 @@ class IssueCommands:
             result: Issue = await self._bounded(handle.execute_update(update, request))
             return result
         except WorkflowUpdateFailedError as error:
-            raise _rejection(error) from None
+            raise rejection(error) from None
         except RPCError as error:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise
-            if not await self._exists(issue_id):
+            if not await workflow_exists(self._client, issue_workflow_id(issue_id)):
                 raise CommandRejected(404, "not_found", "no such issue") from None
             # The workflow finished (or finished while the command waited): answer with it.
             final = await self._final_state(issue_id)
@@ -164,15 +164,6 @@ class IssueCommands:
                 current_state=final.state.value,
                 allowed_states=[],
             ) from None
-
-    async def _exists(self, issue_id: str) -> bool:
-        try:
-            await self._client.get_workflow_handle(issue_workflow_id(issue_id)).describe()
-        except RPCError as error:
-            if error.status is RPCStatusCode.NOT_FOUND:
-                return False
-            raise
-        return True
 
     async def current(self, issue_id: str) -> Issue | None:
         handle = self._client.get_workflow_handle(issue_workflow_id(issue_id))
@@ -186,18 +177,33 @@ class IssueCommands:
         return await handle.result()
 
     async def _bounded(self, awaitable: Any) -> Any:
-        try:
-            return await asyncio.wait_for(awaitable, self._timeout)
-        except TimeoutError:
-            raise CommandRejected(
-                503,
-                "unavailable",
-                "no worker answered in time; the command may still be applied, "
-                "check the issue before sending it again",
-            ) from None
+        return await bounded(awaitable, self._timeout)
 
 
-def _rejection(error: WorkflowUpdateFailedError) -> CommandRejected:
+async def bounded(awaitable: Any, limit: float) -> Any:
+    """Wait for a command's answer; 503 if no worker gives one in time."""
+    try:
+        return await asyncio.wait_for(awaitable, limit)
+    except TimeoutError:
+        raise CommandRejected(
+            503,
+            "unavailable",
+            "no worker answered in time; the command may still be applied, "
+            "check before sending it again",
+        ) from None
+
+
+async def workflow_exists(client: Client, workflow_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+def rejection(error: WorkflowUpdateFailedError) -> CommandRejected:
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type in STATUS_BY_TYPE:
         details: dict[str, Any] = dict(cause.details[0]) if cause.details else {}

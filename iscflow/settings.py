@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.ladder import DEFAULT_LADDER, Ladder
+from domain.meetings import MeetingPolicy
 from domain.policy import IssuePolicy
 
 WEAK_SECRETS = {"changeme", "secret", "password", "iscflow", "default"}
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
 
     ladder: Ladder = DEFAULT_LADDER
     issue_policy: IssuePolicy = IssuePolicy()
+    meeting_policy: MeetingPolicy = MeetingPolicy()
+    # Task-force meetings held before iscflow kept them (the seed report counts 39).
+    meetings_held_before: int = Field(default=39, ge=0)
 
     mail: MailSettings = MailSettings()
     # Signs e-mail action links. Required wherever several processes must agree on it;

@@ -34,6 +34,9 @@ KINDS: tuple[str, ...] = (
     "escalation_returned",
     "decision_recorded",
     "digest",
+    "meeting_agenda",
+    "meeting_updated",
+    "minutes_reminder",
 )
 TIMEZONE = "Europe/Zurich"
 TEMPLATE_DIR = "email"
@@ -51,6 +54,9 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "escalation_returned": (*_ISSUE, "reason", "deadline"),
     "decision_recorded": (*_ISSUE, "outcome", "decision_text"),
     "digest": (),
+    "meeting_agenda": ("meeting_title", "starts_at"),
+    "meeting_updated": ("meeting_title", "starts_at"),
+    "minutes_reminder": ("meeting_title", "starts_at", "reminder_count"),
 }
 
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -89,6 +95,12 @@ class NotificationContext(pydantic.BaseModel):
     action_url: str | None = None
     preferences_url: str
     items: list[DigestItem] = []
+    # Task-force meetings.
+    meeting_title: str | None = None
+    starts_at: datetime | None = None
+    place: str | None = None
+    virtual_link: str | None = None
+    agenda: list[str] = []
 
 
 class RenderedMessage(pydantic.BaseModel):

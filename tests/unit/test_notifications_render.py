@@ -68,6 +68,11 @@ FULL = NotificationContext(
     action_url=ACTION_URL,
     preferences_url=PREFERENCES_URL,
     items=ITEMS,
+    meeting_title=f"ISC-TF meeting 40: {TITLE}",
+    starts_at=DEADLINE,
+    place="Geneva, Popov room",
+    virtual_link="https://meet.example.org/isc-tf-40",
+    agenda=[TITLE, "Accessibility: theme update"],
 )
 
 
