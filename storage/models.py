@@ -176,6 +176,8 @@ class OutboxRow(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str
+    # An iCalendar invitation (text/calendar) sent with the message, if any.
+    calendar: str | None = None
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
     attempts: int = 0

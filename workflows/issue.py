@@ -265,6 +265,8 @@ class IssueWorkflow:
         async with self._lock:
             # The state may have moved since the validator ran: check again.
             current = self._check(actor, command)
+            if current.already_applied(command):
+                return current
             issue, event = current.handle(command, actor, workflow.now())
             await self._persist(issue, event)
             self._issue = issue

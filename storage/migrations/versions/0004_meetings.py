@@ -20,6 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("issue") as batch:
         batch.add_column(sa.Column("origin", sa.String(length=200), nullable=True))
     op.create_index("ix_issue_origin", "issue", ["origin"])
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("calendar", sa.String(), nullable=True))
     op.create_table(
         "meeting",
         sa.Column("number", sa.Integer(), nullable=False),
@@ -66,6 +68,8 @@ def downgrade() -> None:
     op.drop_index("ix_meeting_state", table_name="meeting")
     op.drop_index("ix_meeting_starts_at", table_name="meeting")
     op.drop_table("meeting")
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("calendar")
     op.drop_index("ix_issue_origin", table_name="issue")
     with op.batch_alter_table("issue") as batch:
         batch.drop_column("origin")
