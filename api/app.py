@@ -11,8 +11,9 @@ from temporalio.client import Client
 
 from api.deps import AppState
 from api.errors import install_error_handlers
-from api.routes import actions, audit, issues, mail, mapping, meta
+from api.routes import actions, audit, issues, mail, mapping, meetings, meta
 from iscflow.issue_commands import IssueCommands
+from iscflow.meeting_commands import MeetingCommands
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
@@ -32,6 +33,7 @@ def create_app(
             settings=settings,
             engine=db,
             commands=IssueCommands.from_settings(temporal, settings),
+            meetings=MeetingCommands.from_settings(temporal, settings),
         )
         yield
         if own_engine:
@@ -54,4 +56,5 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(actions.router)
     app.include_router(mapping.router)
+    app.include_router(meetings.router)
     return app

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from api.errors import ApiError
 from domain.roles import Actor
 from iscflow.issue_commands import IssueCommands
+from iscflow.meeting_commands import MeetingCommands
 from iscflow.settings import Settings
 from storage import directory
 from storage.models import UserRow
@@ -25,6 +26,7 @@ class AppState:
     settings: Settings
     engine: Engine
     commands: IssueCommands
+    meetings: MeetingCommands
 
 
 @dataclass(frozen=True)

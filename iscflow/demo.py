@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -25,11 +26,13 @@ from domain.issues import (
     ReturnEscalation,
     WithdrawIssue,
 )
+from domain.meetings import ScheduleMeeting
 from domain.organisation import SECTORS, THEMES
 from domain.roles import Actor, Role
 from iscflow.directory import add_user, load_reference_data
 from iscflow.issue_commands import IssueCommands
-from storage import directory, mapping, repository
+from iscflow.meeting_commands import MeetingCommands
+from storage import directory, mapping, meetings, repository
 from storage.db import session_scope
 
 DEMO_NAMESPACE = uuid.UUID("0f7d7f4e-2a47-4b3b-8d0e-6f3f6c3f1a91")
@@ -331,3 +334,50 @@ def load_mapping(engine: Engine, now: datetime) -> int:
                 )
                 new += 1
     return new
+
+
+HISTORY_START = datetime(2015, 3, 16, 9, 0, tzinfo=UTC)  # the task force was set up in March 2015
+HISTORY_END = datetime(2021, 3, 31, 9, 0, tzinfo=UTC)
+
+
+def load_meeting_history(engine: Engine, held_before: int, now: datetime) -> int:
+    """Meetings 1..held_before as past records, spread over the seed's reporting period."""
+    span = (HISTORY_END - HISTORY_START) / max(held_before - 1, 1)
+    added = 0
+    with session_scope(engine) as session:
+        for number in range(1, held_before + 1):
+            starts_at = HISTORY_START + span * (number - 1)
+            added += meetings.record_history(
+                session=session,
+                number=number,
+                title=f"ISC-TF meeting {number}",
+                starts_at=starts_at,
+                now=now,
+            )
+    return added
+
+
+async def load_next_meeting(
+    engine: Engine,
+    commands: MeetingCommands,
+    people: dict[str, tuple[Actor, str]],
+    number: int,
+    now: datetime,
+) -> None:
+    """Schedule the next meeting, two weeks out; its agenda takes the escalated issues."""
+    with session_scope(engine) as session:
+        if meetings.get_meeting(session=session, number=number) is not None:
+            return
+    starts_at = datetime.combine(
+        (now + timedelta(days=14)).date(), time(10, 0), tzinfo=ZoneInfo("Europe/Zurich")
+    )
+    await commands.schedule(
+        people["demo-secretariat"][0],
+        ScheduleMeeting(
+            number=number,
+            title=f"ISC-TF meeting {number}",
+            starts_at=starts_at,
+            place="Geneva, ITU Tower, room C1",
+            virtual_link="https://meet.example.org/isc-tf",
+        ),
+    )

@@ -15,11 +15,20 @@ import uvicorn
 from sqlalchemy import Engine
 
 from api.app import create_app
-from iscflow.demo import STAFF, demo_now, load_issues, load_mapping, load_people
+from iscflow.demo import (
+    STAFF,
+    demo_now,
+    load_issues,
+    load_mapping,
+    load_meeting_history,
+    load_next_meeting,
+    load_people,
+)
 from iscflow.devserver import DevServerError, port_open, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import IssueCommands
 from iscflow.mailsink import MailSink
+from iscflow.meeting_commands import MeetingCommands
 from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
 from iscflow.temporal import connect
@@ -101,6 +110,15 @@ async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO)
                 load_mapping(engine, demo_now())
                 commands = IssueCommands.from_settings(client, settings)
                 created = await load_issues(engine, commands, people)
+                held = settings.meetings_held_before
+                load_meeting_history(engine, held, demo_now())
+                await load_next_meeting(
+                    engine,
+                    MeetingCommands.from_settings(client, settings),
+                    people,
+                    held + 1,
+                    demo_now(),
+                )
                 tokens = {uid: token for uid, (_, token) in people.items()}
                 path = settings.data_dir.resolve() / "demo-tokens.json"
                 path.write_text(json.dumps(tokens, indent=2) + "\n")

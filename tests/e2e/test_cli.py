@@ -97,6 +97,13 @@ async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: 
             mails = (await http.get("/outbox", headers=secretariat, params={"limit": 200})).json()
             assert mails["total"] > 0
             assert {"issue_raised", "escalation_requested"} <= {m["kind"] for m in mails["items"]}
+            meetings = (await http.get("/meetings", headers=fp, params={"limit": 200})).json()
+            assert meetings["total"] == 40
+            upcoming = meetings["items"][0]
+            assert (upcoming["number"], upcoming["state"]) == (40, "scheduled")
+            escalated = [i["title"] for i in listed["items"] if i["state"] == "escalated"]
+            assert sorted(a["title"] for a in upcoming["agenda"]) == sorted(escalated)
+            assert all(m["historical"] for m in meetings["items"][1:])
         temporal = await Client.connect(f"127.0.0.1:{temporal_port}")
         described = await temporal.get_workflow_handle(f"issue-{issue_id}").describe()
         assert described.workflow_type == "IssueWorkflow"
