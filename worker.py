@@ -16,6 +16,7 @@ from activities.issues import IssueActivities
 from activities.mail import MailActivities
 from activities.meetings import MeetingActivities
 from activities.notify import MailContext
+from activities.recommendations import RecommendationActivities
 from iscflow.issue_commands import IssueCommands
 from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
@@ -25,6 +26,7 @@ from workflows.checkpoint import AuditCheckpointWorkflow
 from workflows.digest import DigestWorkflow
 from workflows.issue import IssueWorkflow
 from workflows.meeting import MeetingWorkflow
+from workflows.recommendation import RecommendationWorkflow
 from workflows.sandbox import workflow_runner
 
 ACTIVITY_THREADS = 16
@@ -51,13 +53,22 @@ def build_worker(
     meeting_activities = MeetingActivities(
         engine, IssueCommands.from_settings(client, settings), mail_context, settings.mail.list_id
     )
+    recommendation_activities = RecommendationActivities(
+        engine, mail_context, IssueCommands.from_settings(client, settings)
+    )
     options: dict[str, int] = {}
     if max_cached_workflows is not None:
         options["max_cached_workflows"] = max_cached_workflows
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[IssueWorkflow, DigestWorkflow, AuditCheckpointWorkflow, MeetingWorkflow],
+        workflows=[
+            IssueWorkflow,
+            DigestWorkflow,
+            AuditCheckpointWorkflow,
+            MeetingWorkflow,
+            RecommendationWorkflow,
+        ],
         workflow_runner=workflow_runner(),
         activities=[
             issue_activities.record_issue_event,
@@ -67,6 +78,8 @@ def build_worker(
             meeting_activities.record_meeting_event,
             meeting_activities.issues_for_agenda,
             meeting_activities.deliver_decision,
+            recommendation_activities.record_recommendation_event,
+            recommendation_activities.open_escalation_issue,
         ],
         activity_executor=executor,
         max_concurrent_activities=ACTIVITY_THREADS,

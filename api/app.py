@@ -11,9 +11,22 @@ from temporalio.client import Client
 
 from api.deps import AppState
 from api.errors import install_error_handlers
-from api.routes import actions, audit, issues, mail, mapping, meetings, meta
+from api.routes import (
+    actions,
+    audit,
+    dashboard,
+    issues,
+    mail,
+    mapping,
+    meetings,
+    meta,
+    recommendations,
+    reports,
+    risks,
+)
 from iscflow.issue_commands import IssueCommands
 from iscflow.meeting_commands import MeetingCommands
+from iscflow.recommendation_commands import RecommendationCommands
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
@@ -35,6 +48,7 @@ def create_app(
             commands=IssueCommands.from_settings(temporal, settings),
             meetings=MeetingCommands.from_settings(temporal, settings),
         )
+        app.state.recommendations = RecommendationCommands.from_settings(temporal, settings)
         yield
         if own_engine:
             db.dispose()
@@ -57,4 +71,8 @@ def create_app(
     app.include_router(actions.router)
     app.include_router(mapping.router)
     app.include_router(meetings.router)
+    app.include_router(reports.router)
+    app.include_router(recommendations.router)
+    app.include_router(risks.router)
+    app.include_router(dashboard.router)
     return app

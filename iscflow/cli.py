@@ -15,7 +15,12 @@ import uvicorn
 from domain.organisation import THEMES
 from domain.roles import HUMAN_ROLES, Role
 from iscflow.cli_audit import audit_app
+from iscflow.cli_bench import bench_app
+from iscflow.cli_dashboard import dashboard
+from iscflow.cli_import import import_app
 from iscflow.cli_mapping import mapping_app
+from iscflow.cli_meetings import meetings_app
+from iscflow.cli_report import report_app
 from iscflow.settings import MailSettings, Settings
 
 app = typer.Typer(
@@ -28,7 +33,12 @@ users_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(bench_app, name="bench")
 app.add_typer(mapping_app, name="mapping")
+app.add_typer(meetings_app, name="meetings")
+app.add_typer(report_app, name="report")
+app.add_typer(import_app, name="import")
+app.command("dashboard")(dashboard)
 
 DataDir = Annotated[
     Path | None,

@@ -24,11 +24,13 @@ from iscflow.demo import (
     load_next_meeting,
     load_people,
 )
+from iscflow.demo_recommendations import load_recommendations, load_risks
 from iscflow.devserver import DevServerError, port_open, start_dev_server, stop_dev_server
 from iscflow.directory import load_reference_data
 from iscflow.issue_commands import IssueCommands
 from iscflow.mailsink import MailSink
 from iscflow.meeting_commands import MeetingCommands
+from iscflow.recommendation_commands import RecommendationCommands
 from iscflow.schedules import ensure_schedules
 from iscflow.settings import Settings
 from iscflow.temporal import connect
@@ -119,6 +121,14 @@ async def _serve(settings: Settings, engine: Engine, *, demo: bool, out: TextIO)
                     held + 1,
                     demo_now(),
                 )
+                load_risks(engine, demo_now(), people["demo-secretariat"][0])
+                new_recommendations = await load_recommendations(
+                    engine,
+                    RecommendationCommands.from_settings(client, settings),
+                    people,
+                    demo_now().date(),
+                )
+                log.info("demo recommendations loaded", new=new_recommendations)
                 tokens = {uid: token for uid, (_, token) in people.items()}
                 path = settings.data_dir.resolve() / "demo-tokens.json"
                 path.write_text(json.dumps(tokens, indent=2) + "\n")

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.ladder import DEFAULT_LADDER, Ladder
 from domain.meetings import MeetingPolicy
 from domain.policy import IssuePolicy
+from iscflow.recommendation_settings import RecommendationSettings
 
 WEAK_SECRETS = {"changeme", "secret", "password", "iscflow", "default"}
 
@@ -50,6 +51,14 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "iscflow"
     temporal_ui_port: int = 8233
+    # A production Temporal (a cluster behind TLS, or Temporal Cloud). TLS is on when asked for,
+    # or when a client certificate, a server CA or an API key is given; off for a local server.
+    temporal_tls: bool | None = None
+    temporal_tls_cert: Path | None = Field(default=None, description="mTLS client certificate")
+    temporal_tls_key: Path | None = Field(default=None, description="its private key (PEM)")
+    temporal_tls_server_ca: Path | None = Field(default=None, description="CA of the server")
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -60,6 +69,7 @@ class Settings(BaseSettings):
     meeting_policy: MeetingPolicy = MeetingPolicy()
     # Task-force meetings held before iscflow kept them (the seed report counts 39).
     meetings_held_before: int = Field(default=39, ge=0)
+    recommendations: RecommendationSettings = RecommendationSettings()
 
     mail: MailSettings = MailSettings()
     # Signs e-mail action links. Required wherever several processes must agree on it;
@@ -111,6 +121,23 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError("audit_signing_key must be 32 bytes, base64-encoded")
         return raw
+
+    @model_validator(mode="after")
+    def _temporal_tls_consistent(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("temporal_tls_cert and temporal_tls_key must be given together")
+        files = (self.temporal_tls_cert, self.temporal_tls_server_ca)
+        if self.temporal_tls is False and any(f is not None for f in files):
+            raise ValueError("temporal_tls is false, yet TLS certificates are configured")
+        return self
+
+    @property
+    def temporal_tls_enabled(self) -> bool:
+        """Whether the Temporal connection uses TLS (see `iscflow.temporal.tls_config`)."""
+        if self.temporal_tls is not None:
+            return self.temporal_tls
+        given = (self.temporal_tls_cert, self.temporal_tls_server_ca, self.temporal_api_key)
+        return any(value is not None for value in given)
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:

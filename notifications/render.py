@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections.abc import Callable
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pydantic
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -37,6 +38,9 @@ KINDS: tuple[str, ...] = (
     "meeting_agenda",
     "meeting_updated",
     "minutes_reminder",
+    "recommendation_due",
+    "recommendation_overdue",
+    "recommendation_returned",
 )
 TIMEZONE = "Europe/Zurich"
 TEMPLATE_DIR = "email"
@@ -57,6 +61,10 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "meeting_agenda": ("meeting_title", "starts_at"),
     "meeting_updated": ("meeting_title", "starts_at"),
     "minutes_reminder": ("meeting_title", "starts_at", "reminder_count"),
+    # Recommendations: `issue_*` name the recommendation, `deadline` is its target date.
+    "recommendation_due": (*_ISSUE, "deadline", "days_left"),
+    "recommendation_overdue": (*_ISSUE, "deadline"),
+    "recommendation_returned": (*_ISSUE, "reason"),
 }
 
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -187,6 +195,7 @@ def _environment(language: str) -> Environment:
         _translations(language), newstyle=True
     )
     environment.filters["datetime"] = functools.partial(_format_datetime, language=language)
+    environment.filters["day"] = functools.partial(_format_day, language=language)
     return environment
 
 
@@ -203,3 +212,30 @@ def _translations(language: str) -> Translations:
 
 def _format_datetime(value: datetime, language: str) -> str:
     return format_datetime(value, format="medium", locale=language, tzinfo=ZoneInfo(TIMEZONE))
+
+
+def _format_day(value: datetime, language: str) -> str:
+    """The calendar day of `value` in Geneva, without the time (e.g. a target date)."""
+    return format_date(value.astimezone(ZoneInfo(TIMEZONE)).date(), format="long", locale=language)
+
+
+def report_environment(language: str) -> Environment:
+    """The Jinja environment of the Council report (templates under `report/`)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+    environment = _environment(language).overlay()
+    environment.globals["language"] = language
+    environment.globals["direction"] = "rtl" if language in RTL_LANGUAGES else "ltr"
+    return environment
+
+
+def gettext_for(language: str) -> Callable[[str], str]:
+    """A plain gettext in `language`, for text built outside templates."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+    translations = _translations(language)
+
+    def translate(message: str) -> str:
+        return str(translations.gettext(message))
+
+    return translate

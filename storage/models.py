@@ -6,17 +6,36 @@ through activities, and what the API reads.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC on every engine (SQLite keeps no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: iscflow stores aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> Any:
     return Field(
         default=None if nullable else ...,
-        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
     )
 
 
@@ -246,3 +265,92 @@ class AgendaItemRow(SQLModel, table=True):
     title: str = Field(max_length=300)
     outcome: str | None = Field(default=None, max_length=32)
     decision_text: str | None = None
+
+
+class RecommendationRow(SQLModel, table=True):
+    """An oversight recommendation as its workflow last recorded it (both status axes)."""
+
+    __tablename__ = "recommendation"
+    __table_args__ = (
+        UniqueConstraint("source", "symbol", "number", name="uq_recommendation_key"),
+        # The compliance dashboard groups and filters on these (docs/recommendations.md).
+        Index("ix_recommendation_source_year", "source", "report_year"),
+        Index("ix_recommendation_theme_states", "theme_code", "acceptance", "implementation"),
+        Index("ix_recommendation_states_target", "acceptance", "implementation", "target_date"),
+        Index("ix_recommendation_owner_states", "owner_id", "acceptance", "implementation"),
+        Index("ix_recommendation_priority_states", "priority", "acceptance", "implementation"),
+    )
+
+    id: str = Field(primary_key=True, max_length=160)
+    source: str = Field(max_length=32)
+    symbol: str = Field(max_length=64)
+    number: int
+    report_year: int
+    issued_on: date
+    title: str = Field(max_length=200)
+    text: str
+    addressee: str = Field(max_length=32)
+    owner_id: str = Field(foreign_key="app_user.id", max_length=64)
+    theme_code: str = Field(foreign_key="theme.code", max_length=64)
+    priority: str = Field(max_length=16)
+    target_date: date | None = None
+    acceptance: str = Field(max_length=32)
+    implementation: str = Field(max_length=32)
+    progress: int = 0
+    acceptance_comment: str | None = None
+    closure_justification: str | None = None
+    verification_note: str | None = None
+    return_reason: str | None = None
+    # The key issue opened because the recommendation was overdue with high priority.
+    escalation_issue_id: str | None = Field(default=None, max_length=64)
+    long_outstanding_at: datetime | None = _ts(nullable=True)
+    version: int
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class ProgressUpdateRow(SQLModel, table=True):
+    """A progress report or implementation claim by a recommendation's owner."""
+
+    __tablename__ = "progress_update"
+
+    id: str = Field(primary_key=True, max_length=200)  # the event's key
+    recommendation_id: str = Field(foreign_key="recommendation.id", index=True, max_length=160)
+    kind: str = Field(max_length=32)  # the event's name
+    percentage: int
+    narrative: str
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    actor_id: str = Field(max_length=64)
+    created_at: datetime = _ts()
+
+
+class RiskRow(SQLModel, table=True):
+    """A risk of the organisation's register, scored before and after treatment."""
+
+    __tablename__ = "risk"
+
+    id: str = Field(primary_key=True, max_length=32)
+    title: str = Field(max_length=200)
+    description: str
+    owner_id: str = Field(foreign_key="app_user.id", max_length=64)
+    inherent_likelihood: int
+    inherent_impact: int
+    residual_likelihood: int
+    residual_impact: int
+    inherent_score: int
+    residual_score: int = Field(index=True)
+    treatment: str
+    version: int = 1
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class RecommendationRiskRow(SQLModel, table=True):
+    """A recommendation mitigates a risk."""
+
+    __tablename__ = "recommendation_risk"
+
+    recommendation_id: str = Field(
+        foreign_key="recommendation.id", primary_key=True, max_length=160
+    )
+    risk_id: str = Field(foreign_key="risk.id", primary_key=True, index=True, max_length=32)

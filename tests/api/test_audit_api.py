@@ -18,6 +18,7 @@ from tests.support.people import People
 AUDIT = "/api/v1/audit"
 RAISE = {"title": "Captioning of webcasts", "description": "d", "theme": "accessibility"}
 
+
 async def _raise(api: httpx.AsyncClient, people: People) -> str:
     created = await api.post("/api/v1/issues", json=RAISE, headers=auth(people.fp_access.token))
     assert created.status_code == 201, created.text

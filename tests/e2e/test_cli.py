@@ -73,7 +73,8 @@ async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: 
         base = f"http://127.0.0.1:{api_port}/api/v1"
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             listed = (await http.get("/issues", headers=fp, params={"limit": 200})).json()
-            assert listed["total"] == 12
+            # The twelve demo issues, and those the system opened for overdue recommendations.
+            assert listed["total"] >= 12
             assert {i["state"] for i in listed["items"]} == {
                 "open", "escalation_requested", "escalated", "decided", "resolved", "closed",
                 "withdrawn",

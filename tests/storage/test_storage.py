@@ -159,3 +159,21 @@ def test_tokens_are_stored_hashed_and_refused_when_revoked_or_expired(
         assert directory.user_for_token(session=session, token=token, now=NOW) is None
         stored = [r.token_hash for r in session.exec(select(ApiTokenRow)).all()]
         assert token not in stored and directory.hash_token(token) in stored
+
+
+def test_times_with_an_offset_are_stored_as_the_same_instant(
+    engine: Engine, people: People
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    geneva = datetime(2026, 6, 17, 10, 0, tzinfo=ZoneInfo("Europe/Zurich"))
+    issue, raised = Issue.raise_issue(
+        RaiseIssue(issue_id="tz", title="Offsets", description="d", theme="accessibility",
+                   sector="ITU-T"),
+        FP, geneva,
+    )  # fmt: skip
+    repository.record_issue_event(engine=engine, issue=issue, event=raised, recorded_at=geneva)
+    with Session(engine) as session:
+        row = repository.get_issue(session=session, issue_id="tz")
+    assert row is not None and row.created_at == geneva
+    assert row.created_at.tzinfo is not None and row.created_at.utcoffset() == timedelta(0)

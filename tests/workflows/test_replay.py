@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from workflows.issue import IssueWorkflow
+from workflows.recommendation import RecommendationWorkflow
 from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -28,7 +29,7 @@ def test_recorded_histories_are_present() -> None:
 async def test_recorded_history_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
-        workflows=[IssueWorkflow],
+        workflows=[IssueWorkflow, RecommendationWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )
