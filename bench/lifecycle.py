@@ -29,6 +29,7 @@ from domain.issues import (
     ApproveEscalation,
     CloseIssue,
     DecisionOutcome,
+    Issue,
     IssueState,
     RaiseIssue,
     RecordDecision,
@@ -36,7 +37,7 @@ from domain.issues import (
 )
 from iscflow.issue_commands import IssueCommands
 from storage.models import AuditEventRow, IssueRow, OutboxRow
-from workflows.issue import IssueWorkflow, issue_workflow_id
+from workflows.issue import issue_workflow_id
 
 DEFAULT_SIZE = 500
 QUICK_SIZE = 30
@@ -105,8 +106,8 @@ async def project_lifecycle(commands: IssueCommands, client: Client, cast: Cast)
     )
     await commands.send(issue_id, chair, CloseIssue())
     # The workflow ends once its last e-mail is delivered.
-    handle = client.get_workflow_handle_for(IssueWorkflow.run, issue_workflow_id(issue_id))
-    final = await handle.result()
+    handle = client.get_workflow_handle(issue_workflow_id(issue_id), result_type=Issue)
+    final: Issue = await handle.result()
     return final.state
 
 

@@ -171,10 +171,9 @@ class IssueCommands:
         return result
 
     async def _final_state(self, issue_id: str) -> Issue:
-        handle = self._client.get_workflow_handle_for(
-            IssueWorkflow.run, issue_workflow_id(issue_id)
-        )
-        return await handle.result()
+        handle = self._client.get_workflow_handle(issue_workflow_id(issue_id), result_type=Issue)
+        result: Issue = await handle.result()
+        return result
 
     async def _bounded(self, awaitable: Any) -> Any:
         return await bounded(awaitable, self._timeout)

@@ -153,5 +153,6 @@ class RecommendationCommands:
         return result
 
     async def _final_state(self, recommendation_id: str) -> Recommendation:
-        handle = self._client.get_workflow_handle_for(RecommendationWorkflow.run, recommendation_id)
-        return await handle.result()
+        handle = self._client.get_workflow_handle(recommendation_id, result_type=Recommendation)
+        result: Recommendation = await handle.result()
+        return result
