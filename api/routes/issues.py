@@ -114,7 +114,7 @@ def list_issues(
     state: IssueState | None = None,
     mine: Annotated[bool, Query(description="only issues you raised")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> IssueList:
     """Issues, newest activity first, filtered by theme, state, or your own."""
     rows, total = repository.list_issues(

@@ -93,7 +93,7 @@ def list_outbox(
     session: SessionDep,
     status: OutboxStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> OutboxList:
     """Notifications, newest first, with their delivery status (secretariat, admin)."""
     _mail_reader(user)

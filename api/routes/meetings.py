@@ -217,7 +217,7 @@ def list_meetings(
     session: SessionDep,
     state: MeetingState | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> MeetingList:
     """Meetings, newest number first (past records included)."""
     rows, total = meetings.list_meetings(

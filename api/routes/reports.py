@@ -23,6 +23,8 @@ MEDIA = {
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+# Reports cover the organisation's records, not the whole calendar (and stay computable).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 READERS = frozenset({Role.CHAIR, Role.SECRETARIAT, Role.EXECUTIVE, Role.AUDITOR, Role.ADMIN})
 
 
@@ -44,6 +46,12 @@ def council(
         raise ApiError(403, "permission_denied", "focal points do not produce Council reports")
     if end < start:
         raise ApiError(422, "invalid_request", "'to' is before 'from'", field="to")
+    for name, day in (("from", start), ("to", end)):
+        if not EARLIEST <= day <= LATEST:
+            raise ApiError(
+                422, "invalid_request", f"'{name}' must lie between {EARLIEST} and {LATEST}",
+                field=name,
+            )  # fmt: skip
     report = build_report(session=session, start=start, end=end, now=datetime.now(UTC))
     filename = f"iscflow-council-{start.isoformat()}-{end.isoformat()}.{format}"
     return Response(
