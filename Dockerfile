@@ -22,6 +22,7 @@ COPY api api
 COPY iscflow iscflow
 COPY notifications notifications
 COPY bench bench
+COPY web web
 RUN python -m pip install --no-cache-dir --no-deps .
 
 USER iscflow

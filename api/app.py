@@ -30,6 +30,7 @@ from iscflow.recommendation_commands import RecommendationCommands
 from iscflow.settings import Settings
 from iscflow.temporal import connect
 from storage.db import create_db_engine
+from web.app import install_web
 
 
 def create_app(
@@ -75,4 +76,5 @@ def create_app(
     app.include_router(recommendations.router)
     app.include_router(risks.router)
     app.include_router(dashboard.router)
+    install_web(app)
     return app

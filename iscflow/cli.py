@@ -110,6 +110,35 @@ def users_add(
     typer.echo(f"token: {created.token}")
 
 
+@users_app.command("password")
+def users_password(
+    user: Annotated[str, typer.Argument(help="the user's id or e-mail address")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            confirmation_prompt=True,
+            hide_input=True,
+            envvar="ISCFLOW_NEW_PASSWORD",
+            help="the new password (asked for when not given; at least 10 characters)",
+        ),
+    ],
+    data_dir: DataDir = None,
+) -> None:
+    """Set a user's password for the web pages (stored as an argon2 hash)."""
+    from iscflow.directory import DirectoryError, set_password
+    from storage.db import create_db_engine
+
+    engine = create_db_engine(_settings(data_dir).database_url)
+    try:
+        user_id = set_password(engine, user=user, password=password)
+    except DirectoryError as error:
+        raise _fail(str(error)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"password set for {user_id}; their browser sessions were ended")
+
+
 @app.command()
 def worker(data_dir: DataDir = None) -> None:
     """Run a worker (any number can run against one Temporal server)."""

@@ -34,9 +34,12 @@ from iscflow.issue_commands import IssueCommands
 from iscflow.meeting_commands import MeetingCommands
 from storage import directory, mapping, meetings, repository
 from storage.db import session_scope
+from web.security import hash_password
 
 DEMO_NAMESPACE = uuid.UUID("0f7d7f4e-2a47-4b3b-8d0e-6f3f6c3f1a91")
 TOKEN_LABEL = "demo"
+# Every demo user signs in to the web pages with this password (demo data only).
+DEMO_PASSWORD = "iscflow-demo"
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,19 @@ def load_people(engine: Engine, now: datetime) -> dict[str, tuple[Actor, str]]:
             token_label=TOKEN_LABEL,
         )
         result[user.id] = (created.actor, created.token)
+    _set_demo_passwords(engine, [u.id for u in (*STAFF, *focal_points())])
     return result
+
+
+def _set_demo_passwords(engine: Engine, user_ids: list[str]) -> None:
+    """Give demo users the demo password, once (loading again keeps their sessions)."""
+    hashed = hash_password(DEMO_PASSWORD)
+    with session_scope(engine) as session:
+        for user_id in user_ids:
+            row = directory.get_user(session=session, user_id=user_id)
+            if row is not None and row.password_hash is None:
+                row.password_hash = hashed
+                session.add(row)
 
 
 @dataclass(frozen=True)

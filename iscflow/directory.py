@@ -79,3 +79,25 @@ def add_user(
     return NewUser(
         actor=Actor(id=uid, role=role, themes=frozenset(themes)), email=email, token=token
     )
+
+
+def set_password(engine: Engine, *, user: str, password: str) -> str:
+    """Set the web password of the user with this id or e-mail address; returns the user id.
+
+    Signs the user out of every browser. DirectoryError for an unknown user or a weak password.
+    """
+    from storage import web_sessions
+    from web.security import WeakPassword, hash_password
+
+    try:
+        hashed = hash_password(password)
+    except WeakPassword as error:
+        raise DirectoryError(str(error)) from None
+    with session_scope(engine) as session:
+        row = directory.get_user(session=session, user_id=user) or directory.get_user_by_email(
+            session=session, email=user
+        )
+        if row is None or row.role == Role.SYSTEM.value:
+            raise DirectoryError(f"no user '{user}' (give a user id or an e-mail address)")
+        web_sessions.set_password_hash(session=session, user_id=row.id, password_hash=hashed)
+        return row.id

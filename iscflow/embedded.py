@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from api.app import create_app
 from iscflow.demo import (
+    DEMO_PASSWORD,
     STAFF,
     demo_now,
     load_issues,
@@ -73,6 +74,7 @@ def _check_ports(settings: Settings, temporal_port: int) -> None:
 
 def run_embedded(settings: Settings, *, demo: bool, out: TextIO) -> None:
     """Start everything, serve until Ctrl-C or SIGTERM, then stop everything."""
+    settings = settings.model_copy(update={"embedded": True})
     temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
     _check_ports(settings, temporal_port)
     data = settings.data_dir.resolve()
@@ -151,6 +153,7 @@ def _banner(settings: Settings, tokens: dict[str, str], out: TextIO) -> None:
     lines = [
         "",
         "iscflow is running.",
+        f"  Web          {settings.public_url}/",
         f"  API          {settings.public_url}/api/v1   (OpenAPI: {settings.public_url}/docs)",
         f"  Temporal UI  http://{host}:{settings.temporal_ui_port}",
         f"  Temporal     {settings.temporal_address} (namespace {settings.temporal_namespace})",
@@ -166,6 +169,9 @@ def _banner(settings: Settings, tokens: dict[str, str], out: TextIO) -> None:
         lines += [f"  {uid:<28} {tokens[uid]}" for uid in shown]
         fp = tokens["fp-accessibility-tsb"]
         lines += [
+            "",
+            f"Web sign-in: any demo user's e-mail ({{id}}@demo.iscflow.example), "
+            f"password '{DEMO_PASSWORD}'; e.g. demo-chair@demo.iscflow.example",
             "",
             "Try:",
             f"  curl -s -H 'Authorization: Bearer {fp}' {settings.public_url}/api/v1/issues",

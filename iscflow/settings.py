@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # How long an update waits for a worker before the API answers 503.
     command_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Set by `iscflow up`: the web interface then shows the local mail sink's outbox.
+    embedded: bool = False
+    # How long a web sign-in lasts without signing in again.
+    web_session_hours: float = Field(default=12.0, gt=0)
+
     @field_validator("secret_key")
     @classmethod
     def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:

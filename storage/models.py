@@ -68,6 +68,20 @@ class UserRow(SQLModel, table=True):
     digest: str = Field(default="immediate", max_length=16)
     active: bool = True
     created_at: datetime = _ts()
+    # argon2id encoded hash for web sign-in; None: API tokens only.
+    password_hash: str | None = Field(default=None, max_length=200)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random value; only its SHA-256 is kept."""
+
+    __tablename__ = "web_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=64)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
 
 
 class ApiTokenRow(SQLModel, table=True):
