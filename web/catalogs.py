@@ -3,7 +3,8 @@
 Messages are extracted from the templates (`{{ _("...") }}`, `{% trans %}`) and from the
 Python code of the `web` package (`_("...")`, `gettext("...")`). Run
 `python -m web.catalogs` to list what each language lacks, or
-`python -m web.catalogs add AREA` to append the missing messages, untranslated, to
+`python -m web.catalogs add AREA [SOURCE...]` to append the missing messages (of the files
+under `web/` whose path starts with a SOURCE, if given), untranslated, to
 `locales/{lang}/LC_MESSAGES/AREA.po` for every language (English is filled with the source
 text) so that a translator can complete them.
 """
@@ -24,8 +25,12 @@ JINJA_OPTIONS = {"silent": "false", "trimmed": "true", "newstyle_gettext": "true
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 
 
-def used_messages() -> dict[str, str | None]:
-    """msgid -> plural msgid (or None) for every message the templates and code use."""
+def used_messages(*sources: str) -> dict[str, str | None]:
+    """msgid -> plural msgid (or None) for every message the templates and code use.
+
+    With `sources` (paths relative to `web/`, e.g. "templates/issues", "routes/issues.py"),
+    only the messages of files whose path starts with one of them.
+    """
     found: dict[str, str | None] = {}
     templates = extract_from_dir(
         PACKAGE / "templates",
@@ -34,7 +39,10 @@ def used_messages() -> dict[str, str | None]:
         keywords=KEYWORDS,
     )
     code = extract_from_dir(PACKAGE, method_map=[("**.py", "python")], keywords=KEYWORDS)
-    for _file, _line, message, _comments, _context in (*templates, *code):
+    templates = (("templates/" + t[0], *t[1:]) for t in templates)
+    for file, _line, message, _comments, _context in (*templates, *code):
+        if sources and not any(file.startswith(prefix) for prefix in sources):
+            continue
         if isinstance(message, tuple):
             if message[0]:
                 found[message[0]] = message[1]
@@ -78,9 +86,9 @@ def missing(language: str) -> list[str]:
     return sorted(m for m in used_messages() if not _complete(have.get(m)))
 
 
-def add_missing(area: str) -> dict[str, int]:
-    """Append every missing message to AREA.po of each language; returns counts per language."""
-    used = used_messages()
+def add_missing(area: str, *sources: str) -> dict[str, int]:
+    """Append missing messages (of `sources` only, if given) to AREA.po of each language."""
+    used = used_messages(*sources)
     counts: dict[str, int] = {}
     for language in LANGUAGES:
         have = translated(language)
@@ -113,8 +121,8 @@ def add_missing(area: str) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["add"] and len(argv) == 2:
-        print(add_missing(argv[1]))
+    if argv[:1] == ["add"] and len(argv) >= 2:
+        print(add_missing(argv[1], *argv[2:]))
         return 0
     if argv:
         print(__doc__)
