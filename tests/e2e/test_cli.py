@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from iscflow.demo import DEMO_PASSWORD
 from iscflow.devserver import free_port, port_open
 from tests.support.processes import iscflow_executable
 
@@ -105,6 +107,23 @@ async def test_up_demo_serves_the_api_and_temporal_then_stops_cleanly(tmp_path: 
             escalated = [i["title"] for i in listed["items"] if i["state"] == "escalated"]
             assert sorted(a["title"] for a in upcoming["agenda"]) == sorted(escalated)
             assert all(m["historical"] for m in meetings["items"][1:])
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as web:
+            form = await web.get("/sign-in")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None, form.text
+            signed = await web.post(
+                "/sign-in",
+                data={
+                    "email": "demo-chair@demo.iscflow.example",
+                    "password": DEMO_PASSWORD,
+                    "csrf_token": csrf[1],
+                    "next": "/preferences",
+                },
+            )
+            assert (signed.status_code, signed.headers["location"]) == (303, "/preferences")
+            preferences = await web.get("/preferences")
+            assert preferences.status_code == 200
+            assert "Deputy Secretary-General" in preferences.text
         temporal = await Client.connect(f"127.0.0.1:{temporal_port}")
         described = await temporal.get_workflow_handle(f"issue-{issue_id}").describe()
         assert described.workflow_type == "IssueWorkflow"
