@@ -42,27 +42,36 @@ def verify_trail(
     `public_key` is the trusted key from configuration, never the one stored in the database.
     """
     with Session(engine) as session:
-        checked, broken = audit.walk(session, stream, progress=progress)
         checkpoint = audit.latest_checkpoint(session)
+        signed = _signed_heads(checkpoint.heads if checkpoint is not None else {}, stream)
+        # The walk notes the hash at each signed head as it passes: no query per stream.
+        walked = audit.walk_chains(
+            session,
+            stream,
+            progress=progress,
+            watch={name: sequence for name, (sequence, _) in signed.items()},
+        )
         if checkpoint is None:
-            return VerifyReport(checked, broken, None, None)
+            return VerifyReport(walked.checked, walked.broken, None, None)
         valid = verify_checkpoint(checkpoint_document(checkpoint), public_key)
+        broken = walked.broken
         if broken is None:
-            broken = _against_checkpoint(session, checkpoint.heads, stream)
-        return VerifyReport(checked, broken, checkpoint.id, valid)
+            broken = _against_checkpoint(signed, walked.hashes_at)
+        return VerifyReport(walked.checked, broken, checkpoint.id, valid)
+
+
+def _signed_heads(heads: dict[str, Any], stream: str | None) -> dict[str, tuple[int, str]]:
+    """The heads the checkpoint signed (for `stream` only, when given)."""
+    names = sorted(heads) if stream is None else [stream] if stream in heads else []
+    return {name: (int(heads[name][0]), str(heads[name][1])) for name in names}
 
 
 def _against_checkpoint(
-    session: Session, heads: dict[str, Any], stream: str | None
+    signed: dict[str, tuple[int, str]], hashes_at: dict[str, str]
 ) -> BrokenRow | None:
     """Every head the checkpoint signed must still be in the chain, unchanged."""
-    names = [stream] if stream is not None and stream in heads else sorted(heads)
-    if stream is not None and stream not in heads:
-        names = []
-    for name in names:
-        sequence, digest = int(heads[name][0]), str(heads[name][1])
-        row = audit.row_at(session, name, sequence)
-        found = row.hash if row is not None else "nothing"
+    for name, (sequence, digest) in signed.items():
+        found = hashes_at.get(name, "nothing")
         if found != digest:
             return BrokenRow(name, sequence, "differs from the signed checkpoint", digest, found)
     return None

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Text, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
-from domain.audit import GENESIS, AuditContent, leaf_hash, row_hash
+from domain.audit import GENESIS, AuditContent, canonical_values, leaf_hash, row_hash
 from storage.db import utc
 from storage.models import AuditCheckpointRow, AuditEventRow, AuditStreamHeadRow
 
@@ -34,23 +36,6 @@ def lock_stream(session: Session, stream: str) -> AuditStreamHeadRow:
         select(AuditStreamHeadRow).where(AuditStreamHeadRow.stream == stream).with_for_update()
     ).one()
     return head
-
-
-def content_of(row: AuditEventRow) -> AuditContent:
-    return AuditContent(
-        stream=row.stream,
-        sequence=row.sequence,
-        idempotency_key=row.idempotency_key,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        action=row.action,
-        actor_id=row.actor_id,
-        actor_role=row.actor_role,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        payload=row.payload,
-        occurred_at=utc(row.occurred_at),
-    )
 
 
 def append(
@@ -101,8 +86,25 @@ def count_rows(session: Session, stream: str | None) -> int:
 
 
 def heads(session: Session) -> dict[str, tuple[int, str]]:
-    rows = session.exec(select(AuditStreamHeadRow).where(AuditStreamHeadRow.sequence > 0))
-    return {r.stream: (r.sequence, r.hash) for r in rows}
+    table = AuditStreamHeadRow.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table.c.stream, table.c.sequence, table.c.hash).where(table.c.sequence > 0)
+    )
+    return {name: (sequence, digest) for name, sequence, digest in rows}
+
+
+# Rows are read in batches of this many, through a server-side cursor on PostgreSQL.
+WALK_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class ChainWalk:
+    """What re-walking the chains found: rows checked, the first broken row, watched hashes."""
+
+    checked: int
+    broken: BrokenRow | None
+    # The hash of each watched row, by stream: `watch` names one sequence per stream.
+    hashes_at: dict[str, str]
 
 
 def walk(
@@ -112,48 +114,134 @@ def walk(
     progress: Callable[[int], None] | None = None,
 ) -> tuple[int, BrokenRow | None]:
     """Re-walk the chains; the number of rows checked and the first broken row, if any."""
+    result = walk_chains(session, stream, progress=progress)
+    return result.checked, result.broken
+
+
+def walk_chains(
+    session: Session,
+    stream: str | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    watch: dict[str, int] | None = None,
+) -> ChainWalk:
+    """Re-walk the chains (or one), keeping the hash found at each watched (stream, sequence)."""
+    stream_heads = heads(session)
+    checked, broken, hashes_at, seen = _walk_rows(
+        session, stream, stream_heads, progress, watch or {}
+    )
+    if broken is None:
+        broken = _missing_stream(stream, stream_heads, seen)
+    return ChainWalk(checked, broken, hashes_at)
+
+
+def _chain_rows(session: Session, stream: str | None) -> Iterator[Sequence[Sequence[Any]]]:
+    """Batches of rows: the hashed fields in `canonical_values` order, then prev_hash, hash.
+
+    Plain columns rather than entities, with the two decoded ones (payload, occurred_at) left
+    as the driver gives them: `_decoded` does what their column types would, for less.
+    """
+    t = AuditEventRow.__table__  # type: ignore[attr-defined]
+    columns = [
+        t.c.stream,
+        t.c.sequence,
+        t.c.idempotency_key,
+        t.c.entity_type,
+        t.c.entity_id,
+        t.c.action,
+        t.c.actor_id,
+        t.c.actor_role,
+        t.c.from_state,
+        t.c.to_state,
+        type_coerce(t.c.payload, Text),
+        type_coerce(t.c.occurred_at, Text),
+        t.c.prev_hash,
+        t.c.hash,
+    ]
+    query = select(*columns).order_by(t.c.stream, t.c.sequence)
+    if stream is not None:
+        query = query.where(t.c.stream == stream)
+    result = session.execute(query.execution_options(yield_per=WALK_BATCH))
+    yield from result.partitions()
+
+
+def _decoded(payload: Any, occurred_at: Any) -> tuple[dict[str, Any], datetime]:
+    """The payload and time as the JSON and UTCDateTime columns would load them.
+
+    SQLite hands back the stored text; psycopg has already decoded both.
+    """
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    if isinstance(occurred_at, str):
+        occurred_at = datetime.fromisoformat(occurred_at)
+    return payload, utc(occurred_at)
+
+
+def _walk_rows(
+    session: Session,
+    stream: str | None,
+    stream_heads: dict[str, tuple[int, str]],
+    progress: Callable[[int], None] | None,
+    watch: dict[str, int],
+) -> tuple[int, BrokenRow | None, dict[str, str], set[str]]:
+    """The tight loop: per row, the sequence, the link and the recomputed hash.
+
+    One function on purpose: a call per check would cost as much as the check.
+    """
     checked = 0
     current: str | None = None
-    prev_hash: str | None = None
-    prev_sequence = 0
-    stream_heads = heads(session)
+    last_hash: str | None = None
+    last_sequence = watched = 0
     seen: set[str] = set()
-    for row in iter_rows(session, stream):
-        if row.stream != current:
-            broken = _check_end(current, prev_sequence, prev_hash, stream_heads)
-            if broken:
-                return checked, broken
-            current, prev_hash, prev_sequence = row.stream, None, 0
-            seen.add(row.stream)
-        broken = _check_row(row, prev_sequence, prev_hash)
-        if broken:
-            return checked, broken
-        prev_hash, prev_sequence = row.hash, row.sequence
-        checked += 1
+    hashes_at: dict[str, str] = {}
+    sha256 = hashlib.sha256
+    for batch in _chain_rows(session, stream):
+        for row in batch:
+            (name, sequence, key, entity_type, entity_id, action, actor_id, actor_role,
+             from_state, to_state, payload, occurred_at, prev_hash, digest) = row  # fmt: skip
+            if name != current:
+                broken = _check_end(current, last_sequence, last_hash, stream_heads)
+                if broken:
+                    return checked, broken, hashes_at, seen
+                current, last_hash, last_sequence = name, None, 0
+                watched = watch.get(name, -1)
+                seen.add(name)
+            if sequence != last_sequence + 1:
+                expected = str(last_sequence + 1)
+                gap = BrokenRow(name, sequence, "sequence gap", expected, str(sequence))
+                return checked, gap, hashes_at, seen
+            if prev_hash != last_hash:
+                link = BrokenRow(
+                    name, sequence, "link to previous row", str(last_hash), str(prev_hash)
+                )
+                return checked, link, hashes_at, seen
+            payload, occurred_at = _decoded(payload, occurred_at)
+            content = canonical_values(
+                name, sequence, key, entity_type, entity_id, action, actor_id, actor_role,
+                from_state, to_state, payload, occurred_at, prev_hash,
+            )  # fmt: skip
+            recomputed = sha256(content).hexdigest()
+            if recomputed != digest:
+                changed = BrokenRow(name, sequence, "content changed", recomputed, digest)
+                return checked, changed, hashes_at, seen
+            if sequence == watched:
+                hashes_at[name] = digest
+            last_hash, last_sequence = digest, sequence
+            checked += 1
         if progress is not None:
-            progress(1)
-    broken = _check_end(current, prev_sequence, prev_hash, stream_heads)
-    if broken:
-        return checked, broken
+            progress(len(batch))
+    broken = _check_end(current, last_sequence, last_hash, stream_heads)
+    return checked, broken, hashes_at, seen
+
+
+def _missing_stream(
+    stream: str | None, stream_heads: dict[str, tuple[int, str]], seen: set[str]
+) -> BrokenRow | None:
+    """A stream with a recorded head but no rows at all."""
     wanted = {stream} if stream is not None else set(stream_heads)
     for missing in sorted((wanted & set(stream_heads)) - seen):
         sequence, digest = stream_heads[missing]
-        return checked, BrokenRow(missing, sequence, "stream has no rows", digest, "nothing")
-    return checked, None
-
-
-def _check_row(row: AuditEventRow, prev_sequence: int, prev_hash: str | None) -> BrokenRow | None:
-    if row.sequence != prev_sequence + 1:
-        return BrokenRow(
-            row.stream, row.sequence, "sequence gap", str(prev_sequence + 1), str(row.sequence)
-        )
-    if row.prev_hash != prev_hash:
-        return BrokenRow(
-            row.stream, row.sequence, "link to previous row", str(prev_hash), str(row.prev_hash)
-        )
-    recomputed = row_hash(content_of(row), row.prev_hash)
-    if recomputed != row.hash:
-        return BrokenRow(row.stream, row.sequence, "content changed", recomputed, row.hash)
+        return BrokenRow(missing, sequence, "stream has no rows", digest, "nothing")
     return None
 
 
@@ -182,14 +270,6 @@ def leaves(stream_heads: dict[str, tuple[int, str]]) -> tuple[list[str], list[st
 def latest_checkpoint(session: Session) -> AuditCheckpointRow | None:
     return session.exec(
         select(AuditCheckpointRow).order_by(col(AuditCheckpointRow.id).desc()).limit(1)
-    ).first()
-
-
-def row_at(session: Session, stream: str, sequence: int) -> AuditEventRow | None:
-    return session.exec(
-        select(AuditEventRow).where(
-            AuditEventRow.stream == stream, AuditEventRow.sequence == sequence
-        )
     ).first()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, text
@@ -55,6 +55,45 @@ def test_an_intact_trail_verifies_clean(engine: Engine) -> None:
     _fill(engine)
     report = verify_trail(engine, PUBLIC)
     assert (report.ok, report.rows_checked, report.broken) == (True, 12, None)
+
+
+def test_rows_with_unicode_nested_payloads_and_offsets_verify_clean(engine: Engine) -> None:
+    # The walk rebuilds each row's canonical bytes from what the driver hands back; any
+    # difference from what `append` hashed would show here as "content changed".
+    odd = 'quote " backslash \\ tab \t newline \n — décision 决定 قرار 😀'
+    with session_scope(engine) as session:
+        for n in range(1, 4):
+            content = _content(odd, n).model_copy(
+                update={
+                    "actor_id": f"zoë-{n}",
+                    "from_state": None if n == 1 else "open",
+                    "to_state": None,
+                    "payload": {
+                        "z": [n, {"b": None, "a": [True, 0.1, -(2**40)]}],
+                        "é": {"nested": {"deeper": [odd, None]}},
+                        "a": None,
+                    },
+                    "occurred_at": NOW.astimezone(timezone(timedelta(hours=-3)))
+                    + timedelta(microseconds=n),
+                }
+            )
+            audit.append(session=session, content=content, recorded_at=NOW)
+
+    report = verify_trail(engine, PUBLIC)
+
+    assert (report.ok, report.rows_checked, report.broken) == (True, 3, None)
+
+
+def test_a_changed_payload_value_is_named_by_verify(engine: Engine) -> None:
+    _fill(engine, streams=1, rows=3)
+    _tamper(
+        engine, """UPDATE audit_event SET payload = '{"n": 2, "text": "x"}' WHERE sequence = 2"""
+    )
+
+    broken = verify_trail(engine, PUBLIC).broken
+
+    assert broken is not None
+    assert (broken.stream, broken.sequence, broken.problem) == ("s0", 2, "content changed")
 
 
 @pytest.mark.parametrize(
