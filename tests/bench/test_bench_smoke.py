@@ -68,6 +68,7 @@ def test_audit_bench_verifies_every_row() -> None:
     assert result["project"]["checkpoint_valid"] is True
     assert result["baseline"]["rows_hashed"] == 1000
     assert result["baseline"]["mismatches"] == 0
+    assert result["read_only"]["rows_read"] == 1000
 
 
 async def test_dashboard_bench_gets_the_same_figures_both_ways() -> None:
