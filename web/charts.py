@@ -141,8 +141,15 @@ def nice_ceiling(value: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
-def _ticks(top: float, count: int = 4) -> list[float]:
-    return [top * i / count for i in range(count + 1)]
+def _ticks(top: float, *, integer: bool) -> list[float]:
+    """Gridlines from 0 to `top` at a round step (a whole one when counting things)."""
+    for count in (4, 5, 2, 1):
+        step = top / count
+        mantissa = step / 10 ** math.floor(math.log10(step))
+        round_step = any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+        if round_step and (not integer or math.isclose(step, round(step))):
+            return [step * i for i in range(count + 1)]
+    return [0.0, top]
 
 
 def _empty(key: str, text: ChartText, *, rtl: bool) -> str:
@@ -212,7 +219,8 @@ def column_chart(
     legend_rows = len(series) if len(series) > 1 else 0
     canvas = _Canvas(_WIDTH, _TOP + plot + 48 + legend_rows * 22, rtl=rtl)
     defs, fills = _definitions(key, len(series))
-    for tick in _ticks(top):
+    whole = all(float(v).is_integer() for s in series for v in s.values)
+    for tick in _ticks(top, integer=whole):
         y = _TOP + plot - tick / top * plot
         canvas.line(_LEFT, y, _LEFT + _PLOT_WIDTH, y)
         canvas.text(_LEFT - 8, y + 4, fmt(tick), anchor="end", css="tick")
@@ -283,7 +291,7 @@ def line_chart(
         return _empty(key, text, rtl=rtl)
     plot = 220.0
     canvas = _Canvas(_WIDTH, _TOP + plot + 40, rtl=rtl)
-    for tick in _ticks(top):
+    for tick in _ticks(top, integer=False):
         y = _TOP + plot - tick / top * plot
         canvas.line(_LEFT, y, _LEFT + _PLOT_WIDTH, y)
         canvas.text(_LEFT - 8, y + 4, fmt(tick), anchor="end", css="tick")
