@@ -11,11 +11,11 @@ from fastapi.staticfiles import StaticFiles
 
 from web.deps import PageRefused, SignInRequired, current_user, request_locale
 from web.rendering import render
-from web.routes import dashboard, reference, session
+from web.routes import dashboard, meetings, reference, session
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS = (session.router, dashboard.router, reference.router)
+ROUTERS = (session.router, dashboard.router, reference.router, meetings.router)
 
 
 def install_web(app: FastAPI) -> None:
