@@ -12,7 +12,6 @@ from temporalio.client import Client
 from api.deps import AppState
 from api.errors import install_error_handlers
 from api.routes import (
-    actions,
     audit,
     dashboard,
     issues,
@@ -69,7 +68,6 @@ def create_app(
     app.include_router(issues.router)
     app.include_router(mail.router)
     app.include_router(audit.router)
-    app.include_router(actions.router)
     app.include_router(mapping.router)
     app.include_router(meetings.router)
     app.include_router(reports.router)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from domain.audit import AuditContent
 from domain.issues import Issue, IssueEvent
@@ -120,10 +120,15 @@ def list_issues(
     state: str | None = None,
     author_id: str | None = None,
     themes_any: Sequence[str] | None = None,
+    sector: str | None = None,
+    text: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[IssueRow], int]:
-    """Issues matching the filters, newest activity first, and the total count."""
+    """Issues matching the filters, newest activity first, and the total count.
+
+    `text` matches a part of the title or the description, ignoring case.
+    """
     query = select(IssueRow)
     if theme is not None:
         query = query.where(IssueRow.theme_code == theme)
@@ -133,6 +138,16 @@ def list_issues(
         query = query.where(IssueRow.author_id == author_id)
     if themes_any is not None:
         query = query.where(col(IssueRow.theme_code).in_(list(themes_any)))
+    if sector is not None:
+        query = query.where(IssueRow.sector_code == sector)
+    if text:
+        pattern = f"%{_escape_like(text.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(col(IssueRow.title)).like(pattern, escape="\\"),
+                func.lower(col(IssueRow.description)).like(pattern, escape="\\"),
+            )
+        )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
         query.order_by(col(IssueRow.updated_at).desc(), col(IssueRow.id))
@@ -140,6 +155,10 @@ def list_issues(
         .offset(offset)
     ).all()
     return list(rows), int(total)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def list_comments(*, session: Session, issue_id: str) -> list[CommentRow]:
@@ -165,3 +184,97 @@ def count_audit(*, session: Session, stream_prefix: str | None = None) -> int:
     if stream_prefix is not None:
         query = query.where(col(AuditEventRow.stream).startswith(stream_prefix))
     return int(session.exec(query).one())
+
+
+def issues_due(
+    *, session: Session, themes: Sequence[str], before: datetime, limit: int = 50
+) -> list[IssueRow]:
+    """Open issues of `themes` whose discussion deadline falls before `before`, soonest first."""
+    rows = session.exec(
+        select(IssueRow)
+        .where(
+            IssueRow.state == "open",
+            col(IssueRow.theme_code).in_(list(themes)),
+            col(IssueRow.discussion_deadline) <= before,
+        )
+        .order_by(col(IssueRow.discussion_deadline), col(IssueRow.id))
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+# Steps that send an issue back to its focal points.
+RETURNS = ("EscalationReturned", "DecisionRecorded")
+
+
+def returned_issues(
+    *, session: Session, themes: Sequence[str], limit: int = 50
+) -> list[tuple[IssueRow, AuditEventRow]]:
+    """Open issues of `themes` that were sent back to the focal points, with the last return."""
+    last_return = (
+        select(
+            AuditEventRow.entity_id,
+            func.max(AuditEventRow.sequence).label("sequence"),
+        )
+        .where(
+            AuditEventRow.entity_type == "issue",
+            col(AuditEventRow.action).in_(RETURNS),
+            AuditEventRow.to_state == "open",
+        )
+        .group_by(col(AuditEventRow.entity_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(IssueRow, AuditEventRow)
+        .join(last_return, col(last_return.c.entity_id) == col(IssueRow.id))
+        .join(
+            AuditEventRow,
+            (col(AuditEventRow.entity_id) == col(IssueRow.id))
+            & (col(AuditEventRow.entity_type) == "issue")
+            & (col(AuditEventRow.sequence) == col(last_return.c.sequence)),
+        )
+        .where(IssueRow.state == "open", col(IssueRow.theme_code).in_(list(themes)))
+        .order_by(col(AuditEventRow.occurred_at).desc(), col(IssueRow.id))
+        .limit(limit)
+    ).all()
+    return [(issue, event) for issue, event in rows]
+
+
+def recent_audit(*, session: Session, stream_prefix: str, limit: int = 20) -> list[AuditEventRow]:
+    """The latest audit rows of the streams starting with `stream_prefix`, newest first."""
+    rows = session.exec(
+        select(AuditEventRow)
+        .where(col(AuditEventRow.stream).startswith(stream_prefix))
+        .order_by(col(AuditEventRow.occurred_at).desc(), col(AuditEventRow.id).desc())
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+def pending_requests(
+    *, session: Session, levels: Sequence[int], limit: int = 100
+) -> list[IssueRow]:
+    """Issues whose escalation request to one of `levels` waits for an answer, oldest first."""
+    rows = session.exec(
+        select(IssueRow)
+        .where(
+            IssueRow.state == "escalation_requested",
+            col(IssueRow.requested_level).in_(list(levels)),
+        )
+        .order_by(col(IssueRow.updated_at), col(IssueRow.id))
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
+def escalated_issues(
+    *, session: Session, levels: Sequence[int], limit: int = 100
+) -> list[IssueRow]:
+    """Issues escalated to one of `levels` and not decided yet, oldest first."""
+    rows = session.exec(
+        select(IssueRow)
+        .where(IssueRow.state == "escalated", col(IssueRow.level).in_(list(levels)))
+        .order_by(col(IssueRow.updated_at), col(IssueRow.id))
+        .limit(limit)
+    ).all()
+    return list(rows)

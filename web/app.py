@@ -11,11 +11,20 @@ from fastapi.staticfiles import StaticFiles
 
 from web.deps import PageRefused, SignInRequired, current_user, request_locale
 from web.rendering import render
-from web.routes import dashboard, meetings, reference, session
+from web.routes import approvals, dashboard, home, issues, links, meetings, reference, session
 
 STATIC = Path(__file__).parent / "static"
 
-ROUTERS = (session.router, dashboard.router, reference.router, meetings.router)
+ROUTERS = (
+    session.router,
+    home.router,
+    issues.router,
+    approvals.router,
+    links.router,
+    dashboard.router,
+    reference.router,
+    meetings.router,
+)
 
 
 def install_web(app: FastAPI) -> None:

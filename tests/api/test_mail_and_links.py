@@ -234,7 +234,7 @@ async def test_action_link_shows_the_request_with_an_approve_and_a_return_form(
     page = r.text
     assert f"Escalation request: {RAISE['title']}" in page
     assert REASON in page
-    assert "Chair (chair)" in page  # who the link acts for
+    assert "Chair (Chair)" in page  # who the link acts for
     assert page.count('<form method="post">') == 2
     assert '<input type="hidden" name="decision" value="approve">' in page
     assert '<input type="hidden" name="decision" value="return">' in page
@@ -262,8 +262,8 @@ async def test_approving_through_the_link_escalates_the_issue_as_the_chair(
     assert r.status_code == 200, r.text
     is_html(r)
     assert "<h1>Done</h1>" in r.text
-    assert "The escalation request is approved. The issue is now escalated." in r.text
-    assert f'href="{PUBLIC_URL}{ISSUES}/{issue_id}"' in r.text
+    assert "The escalation request is approved. State of the issue: Escalated." in r.text
+    assert f'href="{PUBLIC_URL}/issues/{issue_id}"' in r.text  # the issue's web page
 
     issue = await read_issue(api, people, issue_id)
     assert (issue["state"], issue["level"], issue["requested_level"]) == ("escalated", 1, None)
@@ -332,7 +332,7 @@ async def test_returning_through_the_link_with_a_reason_reopens_the_issue(
     r = await api.post(path, data={"decision": "return", "reason": "  Talk to BDT first.  "})
     assert r.status_code == 200, r.text
     assert "<h1>Done</h1>" in r.text
-    assert "returned to the focal points. The issue is now open." in r.text
+    assert "returned to the focal points. State of the issue: Open." in r.text
 
     issue = await read_issue(api, people, issue_id)
     assert (issue["state"], issue["level"], issue["requested_level"]) == ("open", 0, None)
@@ -488,7 +488,7 @@ async def test_expired_action_link_answers_410(
     assert r.status_code == 410, r.text
     is_html(r)
     assert "This link cannot be used" in r.text
-    assert "this link has expired; use the application instead" in r.text
+    assert "This link has expired; use the application instead." in r.text
     r = await api.post(stale, data={"decision": "approve"})
     assert r.status_code == 410, r.text
 
@@ -514,7 +514,7 @@ async def test_link_for_a_request_already_approved_through_the_api_answers_409(
     assert page.status_code == 409, page.text
     is_html(page)
     assert "This request was already handled" in page.text
-    assert "The issue is now escalated." in page.text
+    assert "State of the issue: Escalated." in page.text
     r = await api.post(path, data={"decision": "approve"})
     assert r.status_code == 409, r.text
     assert "This request was already handled" in r.text
@@ -580,7 +580,7 @@ async def test_executive_approves_the_second_level_through_the_link(
 
     page = await api.get(path)
     assert page.status_code == 200, page.text
-    assert "Executive (executive)" in page.text
+    assert "Executive (Coordination Committee)" in page.text  # name (role)
     r = await api.post(path, data={"decision": "approve"})
     assert r.status_code == 200, r.text
     issue = await read_issue(api, people, issue_id)
@@ -773,7 +773,7 @@ async def test_preferences_link_shows_the_users_form(
     assert '<select id="digest" name="digest">' in page
     for code in ("ar", "zh", "en", "fr", "ru", "es"):
         assert f'<option value="{code}"' in page
-    assert '<option value="en" selected>' in page
+    assert '<option value="en" selected' in page
     assert '<option value="immediate" selected>' in page
     assert "Your preferences are saved." not in page
 
@@ -784,8 +784,8 @@ async def test_preferences_form_post_saves_language_and_digest(
     path = await fp_access_d_preferences_link(api, people, mail_sink)
     r = await api.post(path, data={"language": "fr", "digest": "daily"})
     assert r.status_code == 200, r.text
-    assert "Your preferences are saved." in r.text
-    assert '<option value="fr" selected>' in r.text
+    assert "Vos préférences sont enregistrées." in r.text  # in the language just chosen
+    assert '<option value="fr" selected' in r.text
     assert '<option value="daily" selected>' in r.text
     assert await read_preferences(api, people, "fp_access_d") == {
         "language": "fr",
@@ -814,7 +814,7 @@ async def test_one_click_unsubscribe_switches_to_the_daily_digest(
     else:
         r = await api.post(path, files={"List-Unsubscribe": (None, "One-Click")})
     assert r.status_code == 200, r.text
-    assert "Your preferences are saved." in r.text
+    assert "Sus preferencias se han guardado." in r.text  # the user's language
     assert await read_preferences(api, people, "fp_access_d") == {
         "language": "es",
         "digest": "daily",
@@ -870,7 +870,7 @@ async def test_expired_preferences_link_answers_410(
     path = f"/preferences/{sign(expired, settings.signing_key())}"
     r = await api.get(path)
     assert r.status_code == 410, r.text
-    assert "this link has expired" in r.text
+    assert "This link has expired" in r.text
     r = await api.post(path, data={"digest": "daily"})
     assert r.status_code == 410, r.text
     assert (await read_preferences(api, people, "fp_access_d"))["digest"] == "immediate"
