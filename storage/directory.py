@@ -162,3 +162,9 @@ def set_preferences(
         user.digest = digest
     session.add(user)
     return user
+
+
+def list_users(*, session: Session) -> list[UserRow]:
+    """Active users, by name (for choosing an owner)."""
+    rows = session.exec(select(UserRow).where(col(UserRow.active)).order_by(col(UserRow.name)))
+    return list(rows.all())

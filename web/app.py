@@ -11,7 +11,18 @@ from fastapi.staticfiles import StaticFiles
 
 from web.deps import PageRefused, SignInRequired, current_user, request_locale
 from web.rendering import render
-from web.routes import approvals, dashboard, home, issues, links, meetings, reference, session
+from web.routes import (
+    approvals,
+    dashboard,
+    home,
+    issues,
+    links,
+    meetings,
+    oversight,
+    reference,
+    risks,
+    session,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -24,6 +35,8 @@ ROUTERS = (
     dashboard.router,
     reference.router,
     meetings.router,
+    oversight.router,
+    risks.router,
 )
 
 
