@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -15,7 +16,14 @@ from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from domain.issues import AddComment, Issue, RaiseIssue, RequestEscalation
+from domain.issues import (
+    AddComment,
+    ApproveEscalation,
+    Issue,
+    RaiseIssue,
+    RequestEscalation,
+    SetDeadline,
+)
 from iscflow.issue_commands import IssueCommands
 from iscflow.mailsink import MailSink
 from storage import directory, repository
@@ -428,3 +436,64 @@ async def test_a_successful_post_redirects_with_a_flash_and_sending_a_raise_twic
     assert first.headers["location"] == again.headers["location"] == f"/issues/{request_id[1]}"
     with Session(engine) as session:
         assert repository.list_issues(session=session)[1] == 1
+
+
+# == waiting for me ============================================================================
+
+
+async def home_of(base_url: str, email: str) -> str:
+    async with signed_in(base_url, email) as (http, _csrf):
+        r = await http.get("/")
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def section(html: str, heading: str) -> str:
+    """The HTML of the home page's section whose heading is `heading` ('' if absent)."""
+    found = re.search(
+        rf"<h2 id=\"[a-z]+-heading\">{re.escape(heading)}</h2>(.*?)</section>", html, re.S
+    )
+    return found[1] if found else ""
+
+
+async def test_waiting_for_me_lists_what_each_role_has_to_act_on(
+    base_url: str, web_people: People, commands: IssueCommands
+) -> None:
+    soon = await raised(commands, web_people, "Deadline this week")
+    await commands.send(
+        soon.id,
+        web_people.secretariat.actor,
+        SetDeadline(deadline=datetime.now(UTC) + timedelta(days=2)),
+    )
+    later = await raised(commands, web_people, "Deadline in a fortnight")
+    await escalation_requested(commands, web_people, "Waiting for the chair")
+    approved = await escalation_requested(commands, web_people, "Waiting for a meeting")
+    await commands.send(approved.id, web_people.chair.actor, ApproveEscalation())
+
+    focal = await home_of(base_url, "fp_access@example.org")
+    due = section(focal, "Discussions nearing their deadline")
+    assert "Deadline this week" in due
+    assert "Deadline in a fortnight" not in due and later.id not in due
+    other = await home_of(base_url, "fp_gender@example.org")
+    assert "Deadline this week" not in other  # not their theme
+
+    chair = await home_of(base_url, "chair@example.org")
+    assert "Waiting for the chair" in section(
+        chair, "Escalation requests waiting for your approval"
+    )
+    assert "Waiting for a meeting" in section(
+        chair, "Escalated issues waiting for a decision at your level"
+    )
+    executive = await home_of(base_url, "executive@example.org")
+    assert "No escalation request waits for you." in executive  # level 1 is the chair's
+
+    secretariat = await home_of(base_url, "secretariat@example.org")
+    meeting = section(secretariat, "Escalated issues waiting for a meeting")
+    assert "Waiting for a meeting" in meeting
+    assert "Waiting for the chair" not in meeting
+
+    auditor = await home_of(base_url, "auditor@example.org")
+    recent = section(auditor, "Recent activity")
+    assert f'href="/issues/{approved.id}"' in recent
+    assert "Escalation approved" in recent
+    assert "Chair</bdi> (Chair)" in recent
