@@ -127,7 +127,8 @@ def list_issues(
 ) -> tuple[list[IssueRow], int]:
     """Issues matching the filters, newest activity first, and the total count.
 
-    `text` matches a part of the title or the description, ignoring case.
+    `text` matches a part of the title or the description, ignoring case (on SQLite, the
+    case of ASCII letters only).
     """
     query = select(IssueRow)
     if theme is not None:

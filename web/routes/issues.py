@@ -101,7 +101,7 @@ def issue_list(
         themes=themes,
         sectors=sectors,
         theme_names={t.code: t.name for t in themes},
-        may_raise=bool(user.actor.themes) and _may_raise(user, state),
+        may_raise=_may_raise(user, state),
     )
 
 
