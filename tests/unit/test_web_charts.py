@@ -178,3 +178,18 @@ def test_axis_tops_are_round_numbers_at_or_above_the_largest_value(
     value: float, top: float
 ) -> None:
     assert nice_ceiling(value) == pytest.approx(top)
+
+
+def test_counts_get_whole_gridlines() -> None:
+    root = parse(column_chart(key="c", text=TEXT, categories=["a"], series=[Series("s", (4.0,))],
+                              fmt=fmt))  # fmt: skip
+
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert ticks == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_rates_get_quarter_gridlines() -> None:
+    root = parse(line_chart(key="r", text=TEXT, categories=["2020"], values=[0.4], fmt=fmt))
+
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert ticks == ["0", "0.25", "0.5", "0.75", "1"]
