@@ -57,7 +57,7 @@ class DigestActivities:
                     DigestItem(
                         title=issue.title,
                         state=issue.state,
-                        url=f"{self._mail.public_url}/api/v1/issues/{issue.id}",
+                        url=f"{self._mail.public_url}/issues/{issue.id}",
                         since=utc(issue.updated_at),
                     )
                     for issue in waiting

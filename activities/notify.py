@@ -81,7 +81,7 @@ def _context(
         outcome=event.data.get("outcome"),
         decision_text=event.data.get("text"),
         reminder_count=event.data.get("count"),
-        issue_url=f"{ctx.public_url}/api/v1/issues/{issue.id}",
+        issue_url=f"{ctx.public_url}/issues/{issue.id}",
         preferences_url=preferences_url(ctx, user.id, now),
     )
 

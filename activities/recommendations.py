@@ -184,7 +184,7 @@ def _context(
         reminder_count=count if isinstance(count, int) else None,
         actor_name=actor.name if actor else None,
         reason=event.data.get("reason"),
-        issue_url=f"{ctx.public_url}/api/v1/recommendations/{rec.id}",
+        issue_url=f"{ctx.public_url}/recommendations/{rec.id}",
         preferences_url=preferences_url(ctx, user.id, now),
     )
 

@@ -615,7 +615,7 @@ async def test_delivered_mail_carries_list_headers_and_both_parts(
     assert parts == ["text/plain", "text/html"]
     text, html = text_of(message), html_of(message)
     assert RAISE["title"] in text and RAISE["title"] in html
-    assert f"{PUBLIC_URL}{ISSUES}/{issue_id}" in text
+    assert f"{PUBLIC_URL}/issues/{issue_id}" in text  # the issue's web page
     # The same action link in both parts, and the preferences link in the footer of both.
     assert len(ACTION_URL.findall(text)) == 1
     assert set(ACTION_URL.findall(html)) == set(ACTION_URL.findall(text))
