@@ -67,7 +67,7 @@ def issue_list(
             errors["theme"] = user.locale.gettext("Choose a theme from the list.")
         if sector and sector not in {s.code for s in sectors}:
             errors["sector"] = user.locale.gettext("Choose a sector from the list.")
-        number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 0
+        number = int(page) if page.isdecimal() and 0 < int(page) <= 100_000 else 0
         if not number:
             errors["page"] = user.locale.gettext("This page does not exist.")
         rows: list[IssueRow] = []

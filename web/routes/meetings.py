@@ -209,7 +209,7 @@ async def schedule(
     when = _local_datetime(starts_at)
     if when is None:
         return refuse(invalid(lang, form="schedule", field="starts_at", detail="a date and time"))
-    if number.strip() and not number.strip().isdigit():
+    if number.strip() and not number.strip().isdecimal():
         return refuse(invalid(lang, form="schedule", field="number", detail="a whole number"))
     with Session(state.engine) as session:
         chosen = int(number) if number.strip() else max(

@@ -149,7 +149,7 @@ def recommendation_list(
         value = getattr(filters, name)
         if value and value not in allowed:
             refusal = invalid(user.locale, form="filters", field=name, detail=f"unknown {value!r}")
-    number = int(page) if page.isdigit() and 0 < int(page) <= 100_000 else None
+    number = int(page) if page.isdecimal() and 0 < int(page) <= 100_000 else None
     if number is None:
         refusal = invalid(user.locale, form="filters", field="page", detail="a page number")
     policy = state.settings.recommendations.policy

@@ -170,7 +170,7 @@ def outbox_list(request: Request, user: UserDep, state: WebStateDep) -> HTMLResp
     status = _field(request.query_params, "status", 16)
     chosen = status if status in OUTBOX_STATUSES else None
     page_text = _field(request.query_params, "page", 9)
-    page = int(page_text) if page_text.isdigit() and int(page_text) > 0 else 1
+    page = int(page_text) if page_text.isdecimal() and int(page_text) > 0 else 1
     with Session(state.engine) as session:
         rows, total = outbox.list_outbox(
             session=session, status=chosen, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -188,7 +188,7 @@ def outbox_message(
 ) -> HTMLResponse:
     _mail_reader(user, state.embedded)
     found = None
-    if message_id.isdigit() and len(message_id) <= 18:
+    if message_id.isdecimal() and len(message_id) <= 18:
         with Session(state.engine) as session:
             found = outbox.get_outbox(session=session, outbox_id=int(message_id))
     if found is None:
