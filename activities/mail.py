@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -20,6 +20,10 @@ from storage.db import session_scope, utc
 from storage.models import OutboxRow
 
 log = structlog.get_logger("iscflow.mail")
+
+# Of an attempt's start-to-close timeout, the share kept back for loading the row and
+# recording the outcome: the SMTP exchange must end before Temporal may start another attempt.
+RECORD_SHARE = 0.25
 
 
 class SendResult(BaseModel):
@@ -61,6 +65,18 @@ def build_message(row: OutboxRow, mail: MailSettings) -> EmailMessage:
     return message
 
 
+def smtp_budget(start_to_close: timedelta | None, mail: MailSettings) -> float:
+    """Seconds one attempt may spend on SMTP, so that it ends before its own timeout.
+
+    Temporal starts the next attempt when the start-to-close timeout expires, whether or not
+    the first one is still talking to the SMTP server; two live attempts would both deliver.
+    aiosmtplib's timeout bounds each command, not the exchange, so the exchange gets its own.
+    """
+    if start_to_close is None:
+        return mail.timeout_seconds * 2
+    return start_to_close.total_seconds() * (1 - RECORD_SHARE)
+
+
 class MailActivities:
     def __init__(self, engine: Engine, mail: MailSettings) -> None:
         self._engine = engine
@@ -81,6 +97,8 @@ class MailActivities:
     @activity.defn(name="send_notification")
     async def send_notification(self, outbox_id: int) -> SendResult:
         """Send the row unless it was sent already; record every failed attempt."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + smtp_budget(activity.info().start_to_close_timeout, self._mail)
         row = await asyncio.to_thread(self._load, outbox_id)
         if row is None:
             return SendResult(outbox_id=outbox_id, status="missing")
@@ -88,26 +106,29 @@ class MailActivities:
             return SendResult(outbox_id=outbox_id, status=row.status)
         mail = self._mail
         try:
-            await aiosmtplib.send(
-                build_message(row, mail),
-                hostname=mail.host,
-                port=mail.port,
-                start_tls=mail.starttls,
-                username=mail.username,
-                password=mail.password.get_secret_value() if mail.password else None,
-                timeout=mail.timeout_seconds,
-            )
-        except (aiosmtplib.SMTPException, OSError) as error:
-            await asyncio.to_thread(self._mark_failed, outbox_id, str(error))
+            # Past the deadline (a slow load included) no exchange starts, and none goes on.
+            async with asyncio.timeout_at(deadline):
+                await aiosmtplib.send(
+                    build_message(row, mail),
+                    hostname=mail.host,
+                    port=mail.port,
+                    start_tls=mail.starttls,
+                    username=mail.username,
+                    password=mail.password.get_secret_value() if mail.password else None,
+                    timeout=mail.timeout_seconds,
+                )
+        except (aiosmtplib.SMTPException, OSError) as error:  # OSError covers TimeoutError
+            reason = str(error) or "the SMTP exchange did not end within the attempt's time"
+            await asyncio.to_thread(self._mark_failed, outbox_id, reason)
             log.warning(
                 "mail delivery failed; will retry",
                 outbox_id=outbox_id,
                 attempt=activity.info().attempt,
-                error=str(error),
+                error=reason,
             )
             raise
         await asyncio.to_thread(self._mark_sent, outbox_id)
         return SendResult(outbox_id=outbox_id, status=outbox.SENT)
 
 
-__all__ = ["MailActivities", "SendResult", "build_message", "message_id"]
+__all__ = ["MailActivities", "SendResult", "build_message", "message_id", "smtp_budget"]
