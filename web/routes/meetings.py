@@ -28,6 +28,7 @@ from domain.meetings import (
     RecordMinutes,
     RemoveItem,
     ReorderItems,
+    Reschedule,
     ScheduleMeeting,
     SendAgenda,
 )
@@ -276,6 +277,34 @@ async def _send(
     response = RedirectResponse(f"/meetings/{number}", status_code=303)
     set_flash(response, done)
     return response
+
+
+@router.post("/meetings/{number}/reschedule", response_class=HTMLResponse)
+async def reschedule(
+    number: int,
+    request: Request,
+    user: FormUserDep,
+    state: WebStateDep,
+    starts_at: Annotated[str, Form(max_length=40)] = "",
+    place: Annotated[str, Form(max_length=1000)] = "",
+    virtual_link: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    values = {"starts_at": starts_at, "place": place, "virtual_link": virtual_link}
+    form = "reschedule"
+    when = _local_datetime(starts_at)
+    if when is None:
+        refusal = invalid(user.locale, form=form, field="starts_at", detail="a date and time")
+        return _meeting_page(request, user, state, number, refusal=refusal, values=values)
+    try:
+        command = Reschedule(
+            starts_at=when, place=place.strip() or None, virtual_link=virtual_link.strip() or None
+        )
+    except ValidationError as error:
+        refusal = from_validation(error, user.locale, form=form)
+        return _meeting_page(request, user, state, number, refusal=refusal, values=values)
+    done = user.locale.gettext("The meeting is moved; members who had the agenda are told.")
+    return await _send(request, user, state, number, command, done=done, form=form,
+                       values=values)  # fmt: skip
 
 
 @router.post("/meetings/{number}/agenda", response_class=HTMLResponse)
