@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,6 +18,7 @@ from iscflow.issue_commands import IssueCommands
 from iscflow.meeting_commands import MeetingCommands
 from iscflow.settings import Settings
 from storage import directory
+from storage.db import reader
 from storage.models import UserRow
 
 
@@ -43,12 +44,32 @@ def get_app_state(request: Request) -> AppState:
 AppStateDep = Annotated[AppState, Depends(get_app_state)]
 
 
-def get_session(state: AppStateDep) -> Iterator[Session]:
-    with Session(state.engine, expire_on_commit=False) as session:
+async def get_session(state: AppStateDep) -> AsyncIterator[Session]:
+    """The request's session, for reading: on SQLite it takes no write lock.
+
+    Closed on the event loop as soon as the handler is done, needing no thread of the pool.
+    Async handlers run their queries in the pool (`run_in_threadpool`): a query must never
+    block the event loop.
+    """
+    session = Session(reader(state.engine), expire_on_commit=False)
+    try:
         yield session
+    finally:
+        session.close()
+
+
+async def get_write_session(state: AppStateDep) -> AsyncIterator[Session]:
+    """The request's session for handlers that write and commit (SQLite: the write lock is
+    taken at the first query and held until the commit, within the handler)."""
+    session = Session(state.engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API token from `iscflow users add`")
 
@@ -64,7 +85,7 @@ def get_current_user(
     """
     if credentials is None:
         raise ApiError(401, "unauthorized", "send an API token as 'Authorization: Bearer <token>'")
-    with Session(state.engine, expire_on_commit=False) as session:
+    with Session(reader(state.engine), expire_on_commit=False) as session:
         user = directory.user_for_token(
             session=session, token=credentials.credentials, now=datetime.now(UTC)
         )

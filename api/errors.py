@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.nul_guard import RefuseNul
 from iscflow.issue_commands import CommandRejected
 
 
@@ -69,6 +70,8 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """JSON errors for every refusal, and the refusal of text no database can store."""
+    app.add_middleware(RefuseNul)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(CommandRejected, _api_error)

@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Path
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.calendar import EARLIEST_MOMENT, LATEST_MOMENT, within_calendar
 from domain.issues import DecisionOutcome, Issue, IssueState
 from domain.roles import Role
 from storage.db import utc, utc_or_none
@@ -16,6 +18,25 @@ from storage.models import AuditEventRow, CommentRow, IssueRow
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+def _in_calendar(moment: datetime) -> datetime:
+    if not within_calendar(moment):
+        raise ValueError(
+            f"must lie between {EARLIEST_MOMENT:%Y-%m-%d} and {LATEST_MOMENT:%Y-%m-%d}"
+        )
+    return moment
+
+
+# Ids and numbers in paths and bodies that reach the database: its INTEGER columns hold no
+# more (32 bits on PostgreSQL).
+SQL_INTEGER_MAX = 2**31 - 1
+# Ids and meeting numbers start at 1.
+RowId = Annotated[int, Path(ge=1, le=SQL_INTEGER_MAX)]
+
+
+# A deadline or meeting date: with a time zone, and within the business calendar's years.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_calendar)]
 
 
 class _Body(BaseModel):
@@ -51,7 +72,7 @@ class ApproveBody(_Body):
 
 class ReturnBody(_Body):
     reason: Text
-    new_deadline: AwareDatetime | None = Field(
+    new_deadline: Moment | None = Field(
         default=None, description="new discussion deadline; the policy's default when omitted"
     )
 
@@ -59,7 +80,7 @@ class ReturnBody(_Body):
 class DecisionBody(_Body):
     outcome: DecisionOutcome
     text: Text
-    new_deadline: AwareDatetime | None = Field(
+    new_deadline: Moment | None = Field(
         default=None, description="for referred_back: the new discussion deadline"
     )
 
@@ -73,7 +94,7 @@ class WithdrawBody(_Body):
 
 
 class DeadlineBody(_Body):
-    deadline: AwareDatetime = Field(description="the new discussion deadline (with a time zone)")
+    deadline: Moment = Field(description="the new discussion deadline (with a time zone)")
     reason: Text | None = None
 
 

@@ -13,8 +13,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# The years whose holiday tables are loaded ahead of use (see `load_holiday_tables`).
-HOLIDAY_YEARS = range(2000, 2101)
+# Moments users may set (deadlines, meeting and target dates): the years of `Day` in
+# recommendation_terms.
+EARLIEST_MOMENT = datetime(1945, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
+# The years whose holiday tables are loaded ahead of use (see `load_holiday_tables`): those
+# moments' years and one more at each end, for working days counted before and after them,
+# so that no workflow needs a table it cannot build.
+HOLIDAY_YEARS = range(EARLIEST_MOMENT.year - 1, LATEST_MOMENT.year + 2)
+
+
+def within_calendar(moment: datetime) -> bool:
+    """Whether working days around `moment` can be counted (see `EARLIEST_MOMENT`)."""
+    return EARLIEST_MOMENT <= moment <= LATEST_MOMENT
 
 
 @lru_cache(maxsize=len(HOLIDAY_YEARS) + 16)

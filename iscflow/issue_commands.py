@@ -14,6 +14,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -179,16 +180,25 @@ class IssueCommands:
         return await bounded(awaitable, self._timeout)
 
 
+UNAVAILABLE_MESSAGE = (
+    "no worker answered in time; the command may still be applied, check before sending it again"
+)
+# The Temporal server away or too slow: the caller may try again later.
+UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+
+
 async def bounded(awaitable: Any, limit: float) -> Any:
     """Wait for a command's answer; 503 if no worker gives one in time."""
     try:
         return await asyncio.wait_for(awaitable, limit)
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # Cancelling a waiting update on timeout surfaces as the latter.
+        raise CommandRejected(503, "unavailable", UNAVAILABLE_MESSAGE) from None
+    except RPCError as error:
+        if error.status not in UNREACHABLE:
+            raise
         raise CommandRejected(
-            503,
-            "unavailable",
-            "no worker answered in time; the command may still be applied, "
-            "check before sending it again",
+            503, "unavailable", f"the workflow service is unreachable; {UNAVAILABLE_MESSAGE}"
         ) from None
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# An execution option: the connection's transactions only read (see `reader`).
+READ_ONLY = "iscflow_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -45,11 +47,24 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader waits for no writer under WAL, and makes none wait.
+            connection.exec_driver_sql("BEGIN")
+            return
         # Take the write lock up front: a deferred transaction that later writes can fail
         # with "database is locked" instead of waiting for the busy timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def reader(engine: Engine) -> Engine:
+    """`engine` for transactions that only read: on SQLite they take no write lock.
+
+    A reader holding the write lock makes every writer wait until it ends, and an HTTP
+    request may end its transaction only after its response is built, on another thread.
+    """
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppStateDep, CurrentUserDep, SessionDep
 from api.errors import ApiError
@@ -62,16 +63,10 @@ def _load(session: SessionDep, issue_id: str) -> IssueRow:
     return row
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuePublic)
-async def raise_issue(
-    body: RaiseIssueBody,
-    user: CurrentUserDep,
-    session: SessionDep,
-    state: AppStateDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> IssuePublic:
-    """Raise a key issue in one of your themes (focal points)."""
-    authorise(IssueAction.RAISE, user.actor, state.settings.ladder, None)
+def _raise_command(
+    body: RaiseIssueBody, user: CurrentUserDep, session: SessionDep, idempotency_key: str | None
+) -> RaiseIssue:
+    """Check the theme and sector, choose the id, and release the connection."""
     if directory.get_theme(session=session, code=body.theme) is None:
         raise ApiError(422, "invalid_command", f"unknown theme '{body.theme}'", field="theme")
     if body.theme not in user.actor.themes:
@@ -95,13 +90,34 @@ async def raise_issue(
     else:
         issue_id = str(uuid.uuid4())
     session.close()  # release the connection while the workflow works
-    command = RaiseIssue(
+    return RaiseIssue(
         issue_id=issue_id,
         title=body.title,
         description=body.description,
         theme=body.theme,
         sector=sector,
     )
+
+
+def _load_and_close(session: SessionDep, issue_id: str) -> IssueRow:
+    """The issue's row; the connection is released while the workflow works."""
+    try:
+        return _load(session, issue_id)
+    finally:
+        session.close()
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=IssuePublic)
+async def raise_issue(
+    body: RaiseIssueBody,
+    user: CurrentUserDep,
+    session: SessionDep,
+    state: AppStateDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> IssuePublic:
+    """Raise a key issue in one of your themes (focal points)."""
+    authorise(IssueAction.RAISE, user.actor, state.settings.ladder, None)
+    command = await run_in_threadpool(_raise_command, body, user, session, idempotency_key)
     issue = await state.commands.raise_issue(user.actor, command)
     return IssuePublic.from_issue(issue)
 
@@ -151,9 +167,8 @@ async def _send(
     session: SessionDep,
     state: AppStateDep,
 ) -> IssuePublic:
-    row = _load(session, issue_id)
+    row = await run_in_threadpool(_load_and_close, session, issue_id)
     authorise(action, user.actor, state.settings.ladder, row)
-    session.close()
     issue = await state.commands.send(issue_id, user.actor, command)
     return IssuePublic.from_issue(issue)
 

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import CurrentUserDep, SessionDep
+from api.deps import CurrentUserDep, SessionDep, WriteSessionDep
 from api.errors import ApiError
-from api.schemas import ErrorResponse
+from api.schemas import ErrorResponse, RowId
 from domain.roles import Role
 from notifications.render import LANGUAGES
 from storage import directory, outbox
@@ -104,7 +104,7 @@ def list_outbox(
 
 
 @router.get("/outbox/{outbox_id}", response_model=OutboxMessage)
-def read_outbox(outbox_id: int, user: CurrentUserDep, session: SessionDep) -> OutboxMessage:
+def read_outbox(outbox_id: RowId, user: CurrentUserDep, session: SessionDep) -> OutboxMessage:
     """One notification with its text and HTML bodies (secretariat, admin)."""
     _mail_reader(user)
     row = outbox.get_outbox(session=session, outbox_id=outbox_id)
@@ -123,7 +123,7 @@ def read_preferences(user: CurrentUserDep) -> Preferences:
 
 @router.put("/me/preferences", response_model=Preferences)
 def update_preferences(
-    body: PreferencesUpdate, user: CurrentUserDep, session: SessionDep
+    body: PreferencesUpdate, user: CurrentUserDep, session: WriteSessionDep
 ) -> Preferences:
     """Change your e-mail language and/or switch between immediate mails and a daily digest."""
     row = directory.set_preferences(

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.deps import CurrentUserDep, SessionDep
+from api.deps import CurrentUserDep, SessionDep, WriteSessionDep
 from api.errors import ApiError
-from api.schemas import ErrorResponse
+from api.schemas import ErrorResponse, RowId
 from domain.roles import Role
 from iscflow.mapping_export import FILE_STEM, MEDIA_TYPES, ExportFormat, render
 from storage import mapping
@@ -94,7 +94,7 @@ def list_mapping(
 
 @router.put("", response_model=MappingEntry)
 def upsert_mapping(
-    body: MappingEntryBody, user: CurrentUserDep, session: SessionDep
+    body: MappingEntryBody, user: CurrentUserDep, session: WriteSessionDep
 ) -> MappingEntry:
     """Set who handles a topic in a sector, replacing any entry for that topic and sector."""
     _mapping_editor(user)
@@ -130,7 +130,7 @@ def export_mapping(fmt: ExportFormat, _: CurrentUserDep, session: SessionDep) ->
 
 
 @router.get("/{entry_id}", response_model=MappingEntry)
-def read_mapping(entry_id: int, _: CurrentUserDep, session: SessionDep) -> MappingEntry:
+def read_mapping(entry_id: RowId, _: CurrentUserDep, session: SessionDep) -> MappingEntry:
     """One entry."""
     row = mapping.get_entry(session=session, entry_id=entry_id)
     if row is None:
@@ -139,7 +139,7 @@ def read_mapping(entry_id: int, _: CurrentUserDep, session: SessionDep) -> Mappi
 
 
 @router.delete("/{entry_id}", status_code=204, response_class=Response)
-def delete_mapping(entry_id: int, user: CurrentUserDep, session: SessionDep) -> Response:
+def delete_mapping(entry_id: RowId, user: CurrentUserDep, session: WriteSessionDep) -> Response:
     """Remove an entry (secretariat, admin)."""
     _mapping_editor(user)
     deleted = mapping.delete_entry(

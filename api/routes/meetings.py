@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppStateDep, CurrentUserDep, SessionDep
 from api.errors import ApiError
-from api.schemas import ErrorResponse
+from api.schemas import SQL_INTEGER_MAX, ErrorResponse, Moment, RowId
 from domain.issues import DecisionOutcome
 from domain.meetings import (
     AddItem,
@@ -48,35 +49,41 @@ class _Body(BaseModel):
 
 
 class ScheduleBody(_Body):
-    number: int | None = Field(default=None, ge=1, description="the next number when omitted")
+    number: int | None = Field(
+        default=None, ge=1, le=SQL_INTEGER_MAX, description="the next number when omitted"
+    )
     title: Title | None = None
-    starts_at: AwareDatetime
+    starts_at: Moment
     place: Short = ""
     virtual_link: Short = ""
 
 
 class RescheduleBody(_Body):
-    starts_at: AwareDatetime
+    starts_at: Moment
     place: Short | None = None
     virtual_link: Short | None = None
+
+
+# Ids of issues, themes and agenda items (item ids read `<meeting>-<n>`).
+Ref = Annotated[str, StringConstraints(max_length=64)]
 
 
 class AgendaItemBody(_Body):
     kind: ItemKind
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    issue_id: str | None = None
-    theme: str | None = None
+    issue_id: Ref | None = None
+    theme: Ref | None = None
 
 
 class OrderBody(_Body):
-    order: list[str]
+    order: Annotated[list[Ref], Field(max_length=500)]
 
 
 class DecisionBody(_Body):
-    item_id: str
+    item_id: Ref
     outcome: DecisionOutcome
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-    new_deadline: AwareDatetime | None = None
+    new_deadline: Moment | None = None
 
 
 class AgendaItemPublic(BaseModel):
@@ -176,12 +183,33 @@ def _known(session: SessionDep, number: int) -> MeetingRow:
     return row
 
 
+def _known_then_close(session: SessionDep, number: int) -> None:
+    """Refuse unknown and past meetings; release the connection while the workflow works."""
+    try:
+        _known(session, number)
+    finally:
+        session.close()
+
+
+def _number_to_schedule(body: ScheduleBody, session: SessionDep, state: AppStateDep) -> int:
+    """The number asked for, or the next one; never a past record's."""
+    try:
+        number = body.number or max(
+            meetings.next_number(session=session), state.settings.meetings_held_before + 1
+        )
+        existing = meetings.get_meeting(session=session, number=number)
+    finally:
+        session.close()
+    if existing is not None and existing.historical:
+        raise ApiError(422, "invalid_command", f"meeting {number} is a past record", field="number")
+    return number
+
+
 async def _send(
     number: int, command: MeetingCommand, user: CurrentUserDep, session: SessionDep,
     state: AppStateDep,
 ) -> MeetingPublic:  # fmt: skip
-    _known(session, number)
-    session.close()  # release the connection while the workflow works
+    await run_in_threadpool(_known_then_close, session, number)
     meeting = await state.meetings.send(number, user.actor, command)
     return MeetingPublic.from_meeting(meeting)
 
@@ -193,13 +221,7 @@ async def schedule(
     """Schedule the next task-force meeting (secretariat); its agenda starts with the
     issues escalated to the task force."""
     _require(user, MANAGERS, "schedule meetings")
-    number = body.number or max(
-        meetings.next_number(session=session), state.settings.meetings_held_before + 1
-    )
-    existing = meetings.get_meeting(session=session, number=number)
-    if existing is not None and existing.historical:
-        raise ApiError(422, "invalid_command", f"meeting {number} is a past record", field="number")
-    session.close()
+    number = await run_in_threadpool(_number_to_schedule, body, session, state)
     command = ScheduleMeeting(
         number=number,
         title=body.title or f"ISC-TF meeting {number}",
@@ -230,7 +252,7 @@ def list_meetings(
 
 
 @router.get("/{number}", response_model=MeetingPublic)
-def read_meeting(number: int, _: CurrentUserDep, session: SessionDep) -> MeetingPublic:
+def read_meeting(number: RowId, _: CurrentUserDep, session: SessionDep) -> MeetingPublic:
     """One meeting with its agenda and decisions."""
     row = meetings.get_meeting(session=session, number=number)
     if row is None:
@@ -240,7 +262,7 @@ def read_meeting(number: int, _: CurrentUserDep, session: SessionDep) -> Meeting
 
 @router.post("/{number}/reschedule", response_model=MeetingPublic)
 async def reschedule(
-    number: int, body: RescheduleBody, user: CurrentUserDep, session: SessionDep,
+    number: RowId, body: RescheduleBody, user: CurrentUserDep, session: SessionDep,
     state: AppStateDep,
 ) -> MeetingPublic:  # fmt: skip
     """Move the meeting; once the agenda is out, members get an updated invitation."""
@@ -251,7 +273,7 @@ async def reschedule(
 
 @router.post("/{number}/agenda", response_model=MeetingPublic)
 async def add_item(
-    number: int, body: AgendaItemBody, user: CurrentUserDep, session: SessionDep,
+    number: RowId, body: AgendaItemBody, user: CurrentUserDep, session: SessionDep,
     state: AppStateDep,
 ) -> MeetingPublic:  # fmt: skip
     """Add an item (an issue or a theme update) until the agenda is sent."""
@@ -264,7 +286,11 @@ async def add_item(
 
 @router.delete("/{number}/agenda/{item_id}", response_model=MeetingPublic)
 async def remove_item(
-    number: int, item_id: str, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    number: RowId,
+    item_id: Annotated[str, Path(max_length=64)],
+    user: CurrentUserDep,
+    session: SessionDep,
+    state: AppStateDep,
 ) -> MeetingPublic:
     """Take an item off the agenda until it is sent."""
     _require(user, MANAGERS, "edit agendas")
@@ -273,7 +299,7 @@ async def remove_item(
 
 @router.put("/{number}/agenda/order", response_model=MeetingPublic)
 async def reorder(
-    number: int, body: OrderBody, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    number: RowId, body: OrderBody, user: CurrentUserDep, session: SessionDep, state: AppStateDep
 ) -> MeetingPublic:
     """Put the agenda in a new order (every item once)."""
     _require(user, MANAGERS, "edit agendas")
@@ -282,7 +308,7 @@ async def reorder(
 
 @router.post("/{number}/send-agenda", response_model=MeetingPublic)
 async def send_agenda(
-    number: int, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    number: RowId, user: CurrentUserDep, session: SessionDep, state: AppStateDep
 ) -> MeetingPublic:
     """Send the agenda and invitation now instead of waiting for the timer."""
     _require(user, MANAGERS, "send agendas")
@@ -291,7 +317,7 @@ async def send_agenda(
 
 @router.post("/{number}/held", response_model=MeetingPublic)
 async def mark_held(
-    number: int, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    number: RowId, user: CurrentUserDep, session: SessionDep, state: AppStateDep
 ) -> MeetingPublic:
     """Record that the meeting took place (it is marked so at its start time anyway)."""
     _require(user, DECIDERS, "mark meetings held")
@@ -300,7 +326,7 @@ async def mark_held(
 
 @router.post("/{number}/decisions", response_model=MeetingPublic)
 async def decide(
-    number: int, body: DecisionBody, user: CurrentUserDep, session: SessionDep,
+    number: RowId, body: DecisionBody, user: CurrentUserDep, session: SessionDep,
     state: AppStateDep,
 ) -> MeetingPublic:  # fmt: skip
     """Record the decision on one agenda item; it is delivered to the issue concerned."""
@@ -313,7 +339,7 @@ async def decide(
 
 @router.post("/{number}/minutes", response_model=MeetingPublic)
 async def record_minutes(
-    number: int, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    number: RowId, user: CurrentUserDep, session: SessionDep, state: AppStateDep
 ) -> MeetingPublic:
     """Close the meeting's record once every item has a decision."""
     _require(user, DECIDERS, "record minutes")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from sqlalchemy import text
 
 from api.deps import CurrentUserDep, SessionDep
-from api.schemas import MePublic, SectorPublic, ThemePublic
+from api.schemas import ErrorResponse, MePublic, SectorPublic, ThemePublic
 from storage import directory
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 
 
-@router.get("/me", response_model=MePublic)
+# Every route here but /health needs a token.
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "a missing or unknown token"}
+}
+
+
+@router.get("/me", response_model=MePublic, responses=UNAUTHORIZED)
 def me(user: CurrentUserDep) -> MePublic:
     """The authenticated user, with role and themes."""
     return MePublic(
@@ -26,13 +34,13 @@ def me(user: CurrentUserDep) -> MePublic:
     )
 
 
-@router.get("/themes", response_model=list[ThemePublic])
+@router.get("/themes", response_model=list[ThemePublic], responses=UNAUTHORIZED)
 def themes(_: CurrentUserDep, session: SessionDep) -> list[ThemePublic]:
     """The thematic areas."""
     return [ThemePublic(code=t.code, name=t.name) for t in directory.list_themes(session=session)]
 
 
-@router.get("/sectors", response_model=list[SectorPublic])
+@router.get("/sectors", response_model=list[SectorPublic], responses=UNAUTHORIZED)
 def sectors(_: CurrentUserDep, session: SessionDep) -> list[SectorPublic]:
     """The sectors and the General Secretariat."""
     return [

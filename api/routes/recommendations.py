@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppStateDep, CurrentUserDep, SessionDep
 from api.errors import ApiError
@@ -136,7 +137,7 @@ async def create_recommendation(
     """Record a recommendation (secretariat); sending the same one again returns it as it is."""
     _secretariat(user, "record recommendations")
     command = body.command()
-    _check_references(session, command.record)
+    await run_in_threadpool(_check_references, session, command.record)
     session.close()  # release the connection while the workflow works
     return _public(await commands.create(user.actor, command), state)
 
@@ -221,7 +222,8 @@ async def import_file(
         raise ApiError(413, "too_large", "the file is larger than 10 MB; split it")
     try:
         table = read_table(content, format_of(file.filename or ""))
-        parsed, errors = parse_rows(table, load_references(session=session), user.actor)
+        references = await run_in_threadpool(lambda: load_references(session=session))
+        parsed, errors = parse_rows(table, references, user.actor)
     except TableError as error:
         raise ApiError(422, "invalid_file", str(error), field="file") from None
     session.close()
@@ -306,10 +308,10 @@ async def update_record(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Replace the record's data (secretariat); each changed field is audited."""
-    _load(session, recommendation_id)
+    await run_in_threadpool(_load, session, recommendation_id)
     _secretariat(user, "change recommendation records")
     record = body.record()
-    _check_references(session, record)
+    await run_in_threadpool(_check_references, session, record)
     command = UpdateRecord(record=record)
     return await _send(recommendation_id, command, user, session, state, commands)
 
@@ -324,7 +326,7 @@ async def record_acceptance(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Record management's decision on a recommendation under consideration (secretariat)."""
-    _load(session, recommendation_id)
+    await run_in_threadpool(_load, session, recommendation_id)
     _secretariat(user, "record acceptance")
     command = RecordAcceptance(acceptance=body.acceptance, comment=body.comment)
     return await _send(recommendation_id, command, user, session, state, commands)
@@ -340,7 +342,7 @@ async def report_progress(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Report progress, with evidence links (the owner)."""
-    _owner(user, _load(session, recommendation_id), "report its progress")
+    _owner(user, await run_in_threadpool(_load, session, recommendation_id), "report its progress")
     command = ReportProgress(
         percentage=body.percentage, narrative=body.narrative, evidence=tuple(body.evidence)
     )
@@ -357,7 +359,9 @@ async def claim_implemented(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Claim the recommendation implemented, with evidence for the auditor (the owner)."""
-    _owner(user, _load(session, recommendation_id), "claim its implementation")
+    _owner(
+        user, await run_in_threadpool(_load, session, recommendation_id), "claim its implementation"
+    )
     command = ClaimImplemented(narrative=body.narrative, evidence=tuple(body.evidence))
     return await _send(recommendation_id, command, user, session, state, commands)
 
@@ -372,7 +376,7 @@ async def verify(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Confirm a claimed implementation (an auditor); this closes the recommendation."""
-    _load(session, recommendation_id)
+    await run_in_threadpool(_load, session, recommendation_id)
     _auditor(user, "verify an implementation")
     command = VerifyImplementation(note=body.note)
     return await _send(recommendation_id, command, user, session, state, commands)
@@ -388,7 +392,7 @@ async def return_to_in_progress(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Refuse a claimed implementation, with a reason: back to in progress (an auditor)."""
-    _load(session, recommendation_id)
+    await run_in_threadpool(_load, session, recommendation_id)
     _auditor(user, "return an implementation")
     command = ReturnToInProgress(reason=body.reason)
     return await _send(recommendation_id, command, user, session, state, commands)
@@ -404,7 +408,7 @@ async def close(
     commands: CommandsDep,
 ) -> RecommendationPublic:
     """Close as overtaken by events or not implemented, with a justification."""
-    row = _load(session, recommendation_id)
+    row = await run_in_threadpool(_load, session, recommendation_id)
     if user.actor.role is not Role.SECRETARIAT:
         _owner(user, row, "close it (or the secretariat)")
     command = CloseRecommendation(outcome=body.outcome, justification=body.justification)

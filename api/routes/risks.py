@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import AppStateDep, CurrentUserDep, SessionDep
+from api.deps import AppStateDep, CurrentUserDep, SessionDep, WriteSessionDep
 from api.errors import ApiError
 from api.routes.recommendations import today
 from api.schemas import AuditEntryPublic, ErrorResponse
@@ -170,7 +170,7 @@ def list_register(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RiskPublic)
-def create_risk(body: NewRiskBody, user: CurrentUserDep, session: SessionDep) -> RiskPublic:
+def create_risk(body: NewRiskBody, user: CurrentUserDep, session: WriteSessionDep) -> RiskPublic:
     """Add a risk to the register (secretariat)."""
     _editor(user)
     if risks.get_risk(session=session, risk_id=body.id) is not None:
@@ -220,7 +220,7 @@ def read_risk(
 
 @router.put("/{risk_id}", response_model=RiskPublic)
 def update_risk(
-    risk_id: str, body: RiskBody, user: CurrentUserDep, session: SessionDep, state: AppStateDep
+    risk_id: str, body: RiskBody, user: CurrentUserDep, session: WriteSessionDep, state: AppStateDep
 ) -> RiskPublic:
     """Replace a risk's data and scores (secretariat); every changed field is audited."""
     if risks.get_risk(session=session, risk_id=risk_id) is None:
@@ -230,7 +230,8 @@ def update_risk(
     row, _ = risks.save_risk(
         session=session, risk_id=risk_id, data=data, actor=user.actor, now=datetime.now(UTC)
     )
-    session.commit()
-    return RiskPublic.from_row(
+    public = RiskPublic.from_row(
         row, _mitigation(mitigating(session=session, risk_id=risk_id), state)
     )
+    session.commit()  # last: no transaction stays open after the handler
+    return public
