@@ -30,6 +30,14 @@ from workflows.recommendation import RecommendationWorkflow
 from workflows.sandbox import workflow_runner
 
 ACTIVITY_THREADS = 16
+# Every workflow type the worker runs; each has recorded histories that must replay.
+WORKFLOWS = [
+    IssueWorkflow,
+    DigestWorkflow,
+    AuditCheckpointWorkflow,
+    MeetingWorkflow,
+    RecommendationWorkflow,
+]
 
 
 def build_worker(
@@ -62,13 +70,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[
-            IssueWorkflow,
-            DigestWorkflow,
-            AuditCheckpointWorkflow,
-            MeetingWorkflow,
-            RecommendationWorkflow,
-        ],
+        workflows=WORKFLOWS,
         workflow_runner=workflow_runner(),
         activities=[
             issue_activities.record_issue_event,

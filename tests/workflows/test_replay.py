@@ -10,11 +10,22 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from worker import WORKFLOWS
 from workflows.issue import IssueWorkflow
-from workflows.recommendation import RecommendationWorkflow
 from workflows.sandbox import workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def _workflow_type(path: Path) -> str:
+    started = json.loads(path.read_text())["events"][0]
+    return str(started["workflowExecutionStartedEventAttributes"]["workflowType"]["name"])
+
+
+def test_every_workflow_type_the_worker_runs_has_recorded_histories() -> None:
+    recorded = {_workflow_type(p) for p in HISTORIES}
+    # Each is registered under its class name (`@workflow.defn(name=...)`).
+    assert recorded == {w.__name__ for w in WORKFLOWS}
 
 
 def test_recorded_histories_are_present() -> None:
@@ -23,13 +34,14 @@ def test_recorded_histories_are_present() -> None:
         # v1: before reminders and mail (replays the unpatched path); v2: after.
         assert {f"{scenario}.v1.json", f"{scenario}.v2.json"} <= names
     assert "issue_deadline_passed.v2.json" in names
+    assert {"meeting_full_lifecycle.v1.json", "digest.v1.json", "audit_checkpoint.v1.json"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.name for p in HISTORIES])
 async def test_recorded_history_replays_without_nondeterminism(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
-        workflows=[IssueWorkflow, RecommendationWorkflow],
+        workflows=WORKFLOWS,
         data_converter=pydantic_data_converter,
         workflow_runner=workflow_runner(),
     )
