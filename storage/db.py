@@ -21,9 +21,21 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """Build the engine for `url`, with the SQLite settings that make concurrent writers safe."""
+    """Build the engine for `url`, with the SQLite settings that make concurrent writers safe.
+
+    Errors and logs show statements without their parameters: those carry people's text,
+    e-mail addresses and signed links, which belong in the database, not in an activity's
+    failure (kept in Temporal's history) or a log line.
+    """
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            hide_parameters=True,
+        )
 
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:":
@@ -32,6 +44,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         url,
         echo=echo,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

@@ -18,18 +18,22 @@ import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from iscflow.devserver import free_port, port_open
 from iscflow.mailsink import MailSink
 from iscflow.settings import Settings
+from storage.db import session_scope
 from storage.models import OutboxRow
+from tests.conftest import _migrated
 from tests.security.conftest import bearer
 from tests.support.people import People
 from tests.support.processes import iscflow_executable, start_worker_process
@@ -189,3 +193,32 @@ async def test_a_whole_journey_logs_no_token_link_key_or_password(
         if secret in logs
     }
     assert found == {}, f"secrets in the logs: {sorted(found)}"
+
+
+@pytest.fixture
+def any_engine(database_url: str) -> Iterator[Engine]:
+    yield from _migrated(database_url)
+
+
+def test_a_failed_statement_carries_no_parameter_values(any_engine: Engine) -> None:
+    """A failed activity's error is logged and kept in Temporal's history: it names the
+    statement, never the values (bodies, addresses, signed links)."""
+    link = (
+        f"http://iscflow.test/preferences/{secrets.token_urlsafe(40)}.{secrets.token_urlsafe(32)}"
+    )
+
+    def row() -> OutboxRow:
+        return OutboxRow(
+            idempotency_key="twice", event_key="e", kind="issue_raised", user_id="chair",
+            recipient="chair@example.org", subject="s", body_text=f"Approve: {link}",
+            body_html="<p>h</p>", unsubscribe_url=link, created_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    with pytest.raises(IntegrityError) as raised, session_scope(any_engine) as session:
+        session.add(row())
+        session.flush()
+        session.add(row())
+        session.flush()
+
+    assert "INSERT INTO outbox" in str(raised.value)
+    assert link not in str(raised.value) and "chair@example.org" not in str(raised.value)
