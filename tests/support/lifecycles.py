@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from domain.issues import (
@@ -272,3 +274,27 @@ def actual_mails(rows: list[OutboxRow]) -> Counter[tuple[str, str, str]]:
     return Counter(
         (r.event_key.split("#", 1)[0].removeprefix("issue-"), r.kind, r.user_id) for r in rows
     )
+
+
+async def retried_sends(client: Client, workflow_ids: Iterable[str]) -> int:
+    """Attempts of `send_notification` beyond each one's first, from the workflows' histories.
+
+    Each may have delivered before its outcome was lost (a timeout, a crash, a database or
+    server away while recording it): the most SMTP can have seen twice.
+    """
+    retried = 0
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        scheduled = {
+            e.event_id
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "send_notification"
+        }
+        retried += sum(
+            e.activity_task_started_event_attributes.attempt - 1
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+            and e.activity_task_started_event_attributes.scheduled_event_id in scheduled
+        )
+    return retried
