@@ -13,6 +13,8 @@ from typing import Any
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -173,7 +175,7 @@ class IssueCommands:
 
     async def _final_state(self, issue_id: str) -> Issue:
         handle = self._client.get_workflow_handle(issue_workflow_id(issue_id), result_type=Issue)
-        result: Issue = await handle.result()
+        result: Issue = await final_result(handle)
         return result
 
     async def _bounded(self, awaitable: Any) -> Any:
@@ -199,6 +201,21 @@ async def bounded(awaitable: Any, limit: float) -> Any:
             raise
         raise CommandRejected(
             503, "unavailable", f"the workflow service is unreachable; {UNAVAILABLE_MESSAGE}"
+        ) from None
+
+
+async def final_result(handle: WorkflowHandle[Any, Any]) -> Any:
+    """A finished workflow's entity; 409 if it ended without one (an operator terminated it,
+    or it failed): such an entity takes no more commands."""
+    try:
+        return await handle.result()
+    except WorkflowFailureError:
+        raise CommandRejected(
+            409,
+            "workflow_stopped",
+            f"{handle.id} was stopped (terminated or failed) and takes no more commands",
+            current_state="stopped",
+            allowed_states=[],
         ) from None
 
 

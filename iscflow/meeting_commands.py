@@ -25,7 +25,13 @@ from domain.meetings import (
     SendAgenda,
 )
 from domain.roles import Actor
-from iscflow.issue_commands import CommandRejected, bounded, rejection, workflow_exists
+from iscflow.issue_commands import (
+    CommandRejected,
+    bounded,
+    final_result,
+    rejection,
+    workflow_exists,
+)
 from iscflow.settings import Settings
 from workflows.meeting import (
     MeetingRequest,
@@ -134,5 +140,5 @@ class MeetingCommands:
 
     async def _final(self, number: int) -> Meeting:
         handle = self._client.get_workflow_handle(meeting_workflow_id(number), result_type=Meeting)
-        result: Meeting = await handle.result()
+        result: Meeting = await final_result(handle)
         return result

@@ -25,7 +25,13 @@ from domain.recommendation_commands import (
 from domain.recommendation_policy import RecommendationPolicy
 from domain.recommendations import Recommendation
 from domain.roles import Actor
-from iscflow.issue_commands import CommandRejected, bounded, rejection, workflow_exists
+from iscflow.issue_commands import (
+    CommandRejected,
+    bounded,
+    final_result,
+    rejection,
+    workflow_exists,
+)
 from iscflow.recommendation_settings import RecommendationSettings
 from iscflow.settings import Settings
 from workflows.recommendation import (
@@ -154,5 +160,5 @@ class RecommendationCommands:
 
     async def _final_state(self, recommendation_id: str) -> Recommendation:
         handle = self._client.get_workflow_handle(recommendation_id, result_type=Recommendation)
-        result: Recommendation = await handle.result()
+        result: Recommendation = await final_result(handle)
         return result

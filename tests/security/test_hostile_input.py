@@ -357,3 +357,34 @@ async def test_an_integer_beyond_the_database_columns_is_refused_naming_its_fiel
             named = [f["field"] for f in response.json()["error"].get("fields", [])]
             answers.append((method, path, value, response.status_code, named == [field]))
     assert [a for a in answers if a[3:] != (422, True)] == []
+
+
+async def test_a_command_to_an_entity_whose_workflow_was_terminated_gets_409(
+    api: httpx.AsyncClient, ids: Ids, client: Client
+) -> None:
+    """An operator may terminate a workflow (in the Temporal UI); its entity then takes no
+    more commands, and says so instead of answering 500."""
+    sec = ids.headers["secretariat"]
+    rec = await api.post("/api/v1/recommendations", json=_recommendation(), headers=sec)
+    rec_id = rec.json()["id"]
+    for workflow_id in (f"issue-{ids.issue}", f"meeting-{ids.meeting}", rec_id):
+        await client.get_workflow_handle(workflow_id).terminate("stopped by an operator")
+
+    responses = [
+        await api.post(
+            f"/api/v1/issues/{ids.issue}/comments", json={"body": "?"},
+            headers=ids.headers["fp_access"],
+        ),
+        await api.post(f"/api/v1/meetings/{ids.meeting}/held", headers=sec),
+        await api.post(
+            "/api/v1/meetings",
+            json={"number": ids.meeting, "starts_at": "2031-03-03T09:00:00+01:00"}, headers=sec,
+        ),
+        await api.post(
+            f"/api/v1/recommendations/{rec_id}/progress",
+            json={"percentage": 10, "narrative": "n"}, headers=ids.headers["fp_access"],
+        ),
+    ]  # fmt: skip
+
+    answers = [(r.status_code, r.json()["error"]["code"]) for r in responses]
+    assert answers == [(409, "workflow_stopped")] * 4, [r.text for r in responses]
