@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,16 @@ from iscflow.settings import MailSettings
 from storage.db import session_scope
 from storage.models import OutboxRow
 
-START_TO_CLOSE = timedelta(seconds=4)
+START_TO_CLOSE = timedelta(seconds=8)
 # Three slowed replies (EHLO, MAIL FROM, RCPT TO) come before the message is sent: together
-# longer than the attempt's SMTP budget, each well within aiosmtplib's command timeout.
-REPLY_DELAY = 1.5
+# longer than the attempt's SMTP budget (6 s), each within aiosmtplib's command timeout (5 s).
+REPLY_DELAY = 2.5
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Iterator[Engine]:
+    """The attempt's timing is the subject, not the database: one engine is enough."""
+    yield sqlite_engine
 
 
 class SlowServer:
