@@ -14,7 +14,7 @@ from activities.audit import checkpoint_document, head_proof, public_key_b64
 from iscflow.audit_verify import verify_checkpoint
 from storage import audit
 from storage.audit import BrokenRow
-from storage.db import utc
+from storage.db import is_sqlite, reader, utc
 from storage.models import AuditEventRow
 
 
@@ -40,8 +40,16 @@ def verify_trail(
     """Re-walk every chain (or one), then check them against the latest checkpoint.
 
     `public_key` is the trusted key from configuration, never the one stored in the database.
+    The walk reads one snapshot: on SQLite a read transaction (which takes no write lock, so
+    writers go on appending), on PostgreSQL repeatable read (so that an append landing between
+    reading the heads and the rows is not mistaken for a broken chain).
     """
-    with Session(engine) as session:
+    snapshot = (
+        reader(engine)
+        if is_sqlite(str(engine.url))
+        else engine.execution_options(isolation_level="REPEATABLE READ")
+    )
+    with Session(snapshot) as session:
         checkpoint = audit.latest_checkpoint(session)
         signed = _signed_heads(checkpoint.heads if checkpoint is not None else {}, stream)
         # The walk notes the hash at each signed head as it passes: no query per stream.

@@ -57,6 +57,25 @@ def test_an_intact_trail_verifies_clean(engine: Engine) -> None:
     assert (report.ok, report.rows_checked, report.broken) == (True, 12, None)
 
 
+def test_writers_go_on_appending_while_the_trail_is_verified(engine: Engine) -> None:
+    """Verification reads one snapshot without the write lock: an append during the walk
+    neither waits for it (on SQLite it would fail with "database is locked") nor breaks it."""
+    _fill(engine)
+    appended: list[int] = []
+
+    def append_meanwhile(_rows: int) -> None:
+        n = 5 + len(appended)
+        with session_scope(engine) as session:
+            audit.append(session=session, content=_content("s0", n), recorded_at=NOW)
+        appended.append(n)
+
+    report = verify_trail(engine, PUBLIC, progress=append_meanwhile)
+
+    assert appended  # the walk reported progress, and the append went through meanwhile
+    assert (report.ok, report.rows_checked, report.broken) == (True, 12, None)
+    assert verify_trail(engine, PUBLIC).rows_checked == 12 + len(appended)
+
+
 def test_rows_with_unicode_nested_payloads_and_offsets_verify_clean(engine: Engine) -> None:
     # The walk rebuilds each row's canonical bytes from what the driver hands back; any
     # difference from what `append` hashed would show here as "content changed".
